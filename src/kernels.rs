@@ -1,0 +1,204 @@
+//! Slice-level loops shared by the ops. No autodiff here: plain numbers in,
+//! plain numbers out.
+//!
+//! Every loop is written so that LLVM can vectorise it without intrinsics:
+//! it walks slices with `zip` or `chunks_exact` (no bounds checks inside),
+//! and reductions keep [`LANES`] independent partial sums, because a single
+//! running float sum is a chain of dependent additions that the compiler may
+//! not reorder. The price is that a vectorised sum adds in a different order
+//! from the naive loop and can differ from it in the last bits; the tests
+//! allow for that and say so.
+//!
+//! Each fast kernel has a plain `*_reference` twin beside it, and
+//! `tests/kernels.rs` checks that they agree.
+
+/// Number of independent accumulators in reductions: one AVX register of f32.
+pub const LANES: usize = 8;
+
+// ANCHOR: sum
+/// Sum of a slice, with [`LANES`] partial sums so the loop vectorises.
+pub fn sum(x: &[f32]) -> f32 {
+    let mut acc = [0.0f32; LANES];
+    let chunks = x.chunks_exact(LANES);
+    let tail = chunks.remainder();
+    for chunk in chunks {
+        for (a, &v) in acc.iter_mut().zip(chunk) {
+            *a += v;
+        }
+    }
+    acc.iter().sum::<f32>() + tail.iter().sum::<f32>()
+}
+// ANCHOR_END: sum
+
+/// Sum of a slice, one element after another: the reference for [`sum`].
+pub fn sum_reference(x: &[f32]) -> f32 {
+    let mut s = 0.0;
+    for &v in x {
+        s += v;
+    }
+    s
+}
+
+/// Dot product with [`LANES`] partial sums.
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len(), "dot: lengths differ");
+    let mut acc = [0.0f32; LANES];
+    let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let tail: f32 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * y).sum();
+    for (xa, xb) in ca.zip(cb) {
+        for ((s, &x), &y) in acc.iter_mut().zip(xa).zip(xb) {
+            *s += x * y;
+        }
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
+/// Largest element of a non-empty slice (NaN-free input assumed).
+pub fn max(x: &[f32]) -> f32 {
+    let mut acc = [f32::NEG_INFINITY; LANES];
+    let chunks = x.chunks_exact(LANES);
+    let tail = chunks.remainder();
+    for chunk in chunks {
+        for (a, &v) in acc.iter_mut().zip(chunk) {
+            *a = a.max(v);
+        }
+    }
+    acc.iter().chain(tail).fold(f32::NEG_INFINITY, |m, &v| m.max(v))
+}
+
+/// `acc += x`, elementwise. This is how the tape sums gradients.
+pub fn add_assign(acc: &mut [f32], x: &[f32]) {
+    assert_eq!(acc.len(), x.len(), "add_assign: lengths differ");
+    for (a, &v) in acc.iter_mut().zip(x) {
+        *a += v;
+    }
+}
+
+/// `acc += alpha * x`, elementwise (BLAS's axpy).
+pub fn axpy(acc: &mut [f32], alpha: f32, x: &[f32]) {
+    assert_eq!(acc.len(), x.len(), "axpy: lengths differ");
+    for (a, &v) in acc.iter_mut().zip(x) {
+        *a += alpha * v;
+    }
+}
+
+/// Transposes a row-major `[rows, cols]` matrix into `[cols, rows]`, in
+/// square tiles so that both the reads and the writes stay in cache.
+pub fn transpose(src: &[f32], dst: &mut [f32], rows: usize, cols: usize) {
+    assert_eq!(src.len(), rows * cols, "transpose: src length");
+    assert_eq!(dst.len(), rows * cols, "transpose: dst length");
+    const TILE: usize = 32;
+    for r0 in (0..rows).step_by(TILE) {
+        for c0 in (0..cols).step_by(TILE) {
+            for r in r0..(r0 + TILE).min(rows) {
+                for c in c0..(c0 + TILE).min(cols) {
+                    dst[c * rows + r] = src[r * cols + c];
+                }
+            }
+        }
+    }
+}
+
+// ANCHOR: matmul_reference
+/// `C = A B` for row-major `A: [m, k]`, `B: [k, n]`, `C: [m, n]`: the
+/// textbook triple loop, one dot product per output. The reference for
+/// [`matmul`].
+pub fn matmul_reference(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
+    check_matmul_lengths(a, b, c, m, k, n);
+    for i in 0..m {
+        for j in 0..n {
+            let mut s = 0.0;
+            for p in 0..k {
+                s += a[i * k + p] * b[p * n + j];
+            }
+            c[i * n + j] = s;
+        }
+    }
+}
+// ANCHOR_END: matmul_reference
+
+fn check_matmul_lengths(a: &[f32], b: &[f32], c: &[f32], m: usize, k: usize, n: usize) {
+    assert_eq!(a.len(), m * k, "matmul kernel: A must hold m*k = {m}*{k} values");
+    assert_eq!(b.len(), k * n, "matmul kernel: B must hold k*n = {k}*{n} values");
+    assert_eq!(c.len(), m * n, "matmul kernel: C must hold m*n = {m}*{n} values");
+}
+
+/// Block sizes for [`matmul`]: a `KC x NC` panel of B (256 x 512 floats =
+/// 512 KiB) is reused by every row of A, and one 4-row strip of C (4 x 512
+/// floats = 8 KiB) stays in L1 while the k loop runs over it.
+const KC: usize = 256;
+const NC: usize = 512;
+
+// ANCHOR: matmul
+/// `C = A B`, cache-blocked, in i-k-j order.
+///
+/// The inner loop `c[i, j..] += a[i, p] * b[p, j..]` runs over contiguous
+/// rows of B and C, so it vectorises. Four rows of A are handled together so
+/// that each row of B loaded from memory feeds four rows of C.
+pub fn matmul(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
+    check_matmul_lengths(a, b, c, m, k, n);
+    c.fill(0.0);
+    for j0 in (0..n).step_by(NC) {
+        let j1 = (j0 + NC).min(n);
+        for p0 in (0..k).step_by(KC) {
+            let p1 = (p0 + KC).min(k);
+            let mut rows = c.chunks_exact_mut(n).enumerate();
+            // Four rows of C at a time.
+            while rows.len() >= 4 {
+                let (i, c0) = rows.next().expect("len >= 4");
+                let (_, c1) = rows.next().expect("len >= 4");
+                let (_, c2) = rows.next().expect("len >= 4");
+                let (_, c3) = rows.next().expect("len >= 4");
+                let (c0, c1, c2, c3) = (&mut c0[j0..j1], &mut c1[j0..j1], &mut c2[j0..j1], &mut c3[j0..j1]);
+                for p in p0..p1 {
+                    let (a0, a1) = (a[i * k + p], a[(i + 1) * k + p]);
+                    let (a2, a3) = (a[(i + 2) * k + p], a[(i + 3) * k + p]);
+                    let b_row = &b[p * n + j0..p * n + j1];
+                    for ((((x0, x1), x2), x3), &bv) in
+                        c0.iter_mut().zip(c1.iter_mut()).zip(c2.iter_mut()).zip(c3.iter_mut()).zip(b_row)
+                    {
+                        *x0 += a0 * bv;
+                        *x1 += a1 * bv;
+                        *x2 += a2 * bv;
+                        *x3 += a3 * bv;
+                    }
+                }
+            }
+            // The last m % 4 rows, one at a time.
+            for (i, c_row) in rows {
+                let c_row = &mut c_row[j0..j1];
+                for p in p0..p1 {
+                    axpy(c_row, a[i * k + p], &b[p * n + j0..p * n + j1]);
+                }
+            }
+        }
+    }
+}
+// ANCHOR_END: matmul
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sum_of_small_integers_is_exact_in_any_order() {
+        let x: Vec<f32> = (0..1001).map(|i| i as f32).collect();
+        assert_eq!(sum(&x), 500_500.0);
+        assert_eq!(sum_reference(&x), 500_500.0);
+    }
+
+    #[test]
+    fn matmul_of_a_2x2_by_hand() {
+        // [1 2; 3 4] [5 6; 7 8] = [19 22; 43 50]
+        let mut c = [0.0; 4];
+        matmul(&[1., 2., 3., 4.], &[5., 6., 7., 8.], &mut c, 2, 2, 2);
+        assert_eq!(c, [19., 22., 43., 50.]);
+    }
+
+    #[test]
+    fn transpose_swaps_rows_and_columns() {
+        let mut dst = [0.0; 6];
+        transpose(&[1., 2., 3., 4., 5., 6.], &mut dst, 2, 3);
+        assert_eq!(dst, [1., 4., 2., 5., 3., 6.]);
+    }
+}

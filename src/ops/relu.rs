@@ -1,0 +1,33 @@
+//! Rectified linear unit.
+//!
+//! forward:  y = max(x, 0)
+//! backward: dx = dy * 1[x > 0]      (at x = 0 we take the subgradient 0, as PyTorch does)
+//!
+//! About half the units of a randomly initialised layer are inactive, and
+//! an inactive unit passes no gradient at all: in a plain deep stack these
+//! zeros compound, which is one of the ways gradients vanish.
+
+use crate::tape::Var;
+
+// ANCHOR: relu
+impl<'t> Var<'t> {
+    /// Elementwise `max(x, 0)`.
+    pub fn relu(self) -> Var<'t> {
+        self.elementwise("relu", |x| x.max(0.0), |x, _y| if x > 0.0 { 1.0 } else { 0.0 })
+    }
+}
+// ANCHOR_END: relu
+
+#[cfg(test)]
+mod tests {
+    use crate::{Tape, Tensor};
+
+    #[test]
+    fn gradient_passes_only_where_the_input_is_positive() {
+        // x = [-1, 0, 2], dy = [1, 1, 1]  =>  dx = [0, 0, 1]
+        let tape = Tape::new();
+        let x = tape.leaf(Tensor::from_vec(vec![-1.0, 0.0, 2.0], [3]));
+        let g = tape.backward(x.relu().sum());
+        assert_eq!(g[x].data(), &[0.0, 0.0, 1.0]);
+    }
+}

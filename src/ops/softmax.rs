@@ -1,0 +1,79 @@
+//! Softmax over the last axis, computed stably.
+//!
+//! forward:  y_j = e^(x_j − m) / Σ_k e^(x_k − m),   m = max_k x_k   (per row)
+//! backward: dx = y * (dy − Σ_j dy_j y_j)                          (per row)
+//!
+//! Subtracting the row maximum changes nothing mathematically (it cancels
+//! between numerator and denominator) but keeps every exponent ≤ 0, so
+//! `exp` cannot overflow. Entries of −∞ (masked positions) get probability 0;
+//! a row that is −∞ everywhere has no defined softmax and gives NaN, as in PyTorch.
+
+use crate::kernels;
+use crate::tape::{Backward, Var};
+use crate::tensor::Tensor;
+
+// ANCHOR: softmax
+impl<'t> Var<'t> {
+    /// Softmax along the last axis: each row becomes positive and sums to 1.
+    #[track_caller]
+    pub fn softmax(self) -> Var<'t> {
+        let x = self.value();
+        let c = last_axis("softmax", &x);
+        let mut y = (*x).clone();
+        for row in y.data_mut().chunks_exact_mut(c) {
+            let m = kernels::max(row);
+            for v in row.iter_mut() {
+                *v = (*v - m).exp();
+            }
+            let inv = 1.0 / kernels::sum(row);
+            row.iter_mut().for_each(|v| *v *= inv);
+        }
+        self.tape().push(y, &[self], Softmax { c })
+    }
+}
+
+struct Softmax {
+    c: usize,
+}
+
+impl Backward for Softmax {
+    fn name(&self) -> &'static str {
+        "softmax"
+    }
+
+    fn backward(&self, _x: &[&Tensor], y: &Tensor, dy: &Tensor) -> Vec<Tensor> {
+        let mut dx = Tensor::zeros(y.shape());
+        let rows = y.data().chunks_exact(self.c).zip(dy.data().chunks_exact(self.c));
+        for ((y, dy), dx) in rows.zip(dx.data_mut().chunks_exact_mut(self.c)) {
+            let s = kernels::dot(dy, y); // Σ_j dy_j y_j
+            for ((dx, &y), &dy) in dx.iter_mut().zip(y).zip(dy) {
+                *dx = y * (dy - s);
+            }
+        }
+        vec![dx]
+    }
+}
+// ANCHOR_END: softmax
+
+/// The length of the last axis, with a teaching panic for a scalar or an
+/// empty axis.
+#[track_caller]
+pub(crate) fn last_axis(op: &str, x: &Tensor) -> usize {
+    if x.shape().rank() == 0 || x.shape().last() == 0 {
+        panic!("{op}: works along the last axis, which shape {} does not have (or is empty)", x.shape());
+    }
+    x.shape().last()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Tape, Tensor};
+
+    #[test]
+    fn rows_sum_to_one_even_for_huge_logits() {
+        let tape = Tape::new();
+        let x = tape.leaf(Tensor::from_vec(vec![1000.0, 1000.0, 0.0, f32::NEG_INFINITY], [2, 2]));
+        let y = x.softmax().value();
+        assert_eq!(y.data(), &[0.5, 0.5, 1.0, 0.0]);
+    }
+}
