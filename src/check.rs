@@ -40,8 +40,7 @@ pub fn numeric_jacobian(f: impl for<'t> Fn(&'t Tape, Var<'t>) -> Var<'t>, x: &Te
     let eval = |x: Tensor| -> Tensor {
         let tape = Tape::new();
         let y = f(&tape, tape.leaf(x));
-        let value = (*y.value()).clone();
-        value
+        (*y.value()).clone()
     };
     let outputs = eval(x.clone()).numel();
     let mut jac = Tensor::zeros([outputs, x.numel()]);
@@ -139,9 +138,22 @@ pub struct GradcheckError {
     pub received: f64,
     /// The tolerance that was exceeded.
     pub tolerance: f64,
-    /// The input and element where reverse mode and finite differences
-    /// disagree most: `(input, multi-index, expected, received)`.
-    pub worst_element: Option<(usize, Vec<usize>, f64, f64)>,
+    /// The input element where reverse mode and finite differences disagree most.
+    pub worst_element: Option<WorstElement>,
+}
+
+/// One input element's derivative `d(u·f)/dx` two ways, as located by
+/// [`gradcheck`] after a failure.
+#[derive(Clone, Debug)]
+pub struct WorstElement {
+    /// Which input (position in the `inputs` slice).
+    pub input: usize,
+    /// The element's multi-index in that input.
+    pub index: Vec<usize>,
+    /// By central differences.
+    pub expected: f64,
+    /// By reverse mode.
+    pub received: f64,
 }
 
 impl fmt::Display for GradcheckError {
@@ -158,10 +170,11 @@ impl fmt::Display for GradcheckError {
             (self.expected - self.received).abs(),
             self.tolerance
         )?;
-        if let Some((input, index, e, r)) = &self.worst_element {
+        if let Some(w) = &self.worst_element {
             write!(
                 f,
-                "  worst element: input {input} at {index:?}: expected d(u·f)/dx = {e:.6e}, received {r:.6e}"
+                "  worst element: input {} at {:?}: expected d(u·f)/dx = {:.6e}, received {:.6e}",
+                w.input, w.index, w.expected, w.received
             )?;
         }
         Ok(())
@@ -205,8 +218,7 @@ pub fn gradcheck_with(
         let tape = Tape::new();
         let vars: Vec<Var<'_>> = xs.iter().map(|x| tape.leaf(x.clone())).collect();
         let y = f(&tape, &vars);
-        let value = (*y.value()).clone();
-        value
+        (*y.value()).clone()
     };
     let mut worst_ratio = 0.0f32;
     let mut op_name = "";
@@ -249,7 +261,7 @@ pub fn gradcheck_with(
         let tolerance = opts.atol as f64 + opts.rtol as f64 * expected.abs() + noise;
         let diff = (expected - received).abs();
         worst_ratio = worst_ratio.max((diff / tolerance) as f32);
-        if !(diff <= tolerance) {
+        if diff.is_nan() || diff > tolerance {
             return Err(GradcheckError {
                 op: op_name,
                 tape_ops: ops,
@@ -274,8 +286,8 @@ fn worst_element(
     u: &Tensor,
     reverse: &[Tensor],
     h: f32,
-) -> Option<(usize, Vec<usize>, f64, f64)> {
-    let mut worst: Option<(f64, (usize, Vec<usize>, f64, f64))> = None;
+) -> Option<WorstElement> {
+    let mut worst: Option<(f64, WorstElement)> = None;
     for (i, x) in inputs.iter().enumerate() {
         for j in 0..x.numel() {
             let mut xs = inputs.to_vec();
@@ -287,7 +299,8 @@ fn worst_element(
             let received = reverse[i].data()[j] as f64;
             let err = (expected - received).abs();
             if worst.as_ref().is_none_or(|(e, _)| err > *e) {
-                worst = Some((err, (i, unravel(j, x.dims()), expected, received)));
+                worst =
+                    Some((err, WorstElement { input: i, index: unravel(j, x.dims()), expected, received }));
             }
         }
     }

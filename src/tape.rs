@@ -1,6 +1,6 @@
 //! The tape: a Wengert list of every value computed, in execution order.
 //!
-//! Each entry ([`Node`]) holds its value, the indices of its inputs and the
+//! Each entry (a `Node`) holds its value, the indices of its inputs and the
 //! rule that turns the gradient of its output into gradients of its inputs.
 //! Because an entry can only refer to entries recorded before it, walking
 //! the list backwards visits every node after everything that uses it: the

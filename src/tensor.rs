@@ -4,7 +4,7 @@
 //! [`Tape`](crate::Tape) records operations on tensors and differentiates them.
 
 use crate::rng::Rng;
-use crate::shape::{assert_same_shape, Shape};
+use crate::shape::{Shape, assert_same_shape};
 use std::fmt;
 
 /// A dense, contiguous, row-major array of `f32`.
@@ -250,11 +250,7 @@ impl Formatter {
         let min = finite.iter().fold(f64::INFINITY, |m, &x| m.min(x.abs() as f64));
         let all_int = finite.iter().all(|x| x.fract() == 0.0);
         fmt.mode = if all_int {
-            if max / min > 1000.0 || max > 1e8 {
-                Mode::Sci
-            } else {
-                Mode::Int
-            }
+            if max / min > 1000.0 || max > 1e8 { Mode::Sci } else { Mode::Int }
         } else if max / min > 1000.0 || max > 1e8 || min < 1e-4 {
             Mode::Sci
         } else {
@@ -411,8 +407,8 @@ mod tests {
 
     #[test]
     fn display_matches_pytorch_fixed_point() {
-        let t = Tensor::from_vec(vec![0.5, -1.25, 3.14159, 2.0], [2, 2]);
-        assert_eq!(t.to_string(), "tensor([[ 0.5000, -1.2500],\n        [ 3.1416,  2.0000]], shape=[2, 2])");
+        let t = Tensor::from_vec(vec![0.5, -1.25, 2.71828, 2.0], [2, 2]);
+        assert_eq!(t.to_string(), "tensor([[ 0.5000, -1.2500],\n        [ 2.7183,  2.0000]], shape=[2, 2])");
     }
 
     #[test]

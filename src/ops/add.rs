@@ -14,6 +14,9 @@ use crate::tensor::Tensor;
 impl<'t> Var<'t> {
     /// Elementwise `self + other`; both must have the same shape (for a
     /// bias row, use [`add_bias`](Var::add_bias)). Also available as `a + b`.
+    // The `std::ops::Add` impl below delegates here; the method carries the
+    // docs and works without importing the trait.
+    #[allow(clippy::should_implement_trait)]
     #[track_caller]
     pub fn add(self, other: Var<'t>) -> Var<'t> {
         let (a, b) = (self.value(), other.value());

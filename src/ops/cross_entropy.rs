@@ -29,7 +29,7 @@ impl<'t> Var<'t> {
                 x.shape()
             );
         }
-        if let Some((r, &t)) = targets.iter().enumerate().find(|(_, &t)| t >= c) {
+        if let Some((r, &t)) = targets.iter().enumerate().find(|&(_, &t)| t >= c) {
             panic!("cross_entropy: target {t} at row {r} is out of range for {c} classes (0..{c})");
         }
         let mut probs = (*x).clone();

@@ -9,34 +9,34 @@
 // ANCHOR: rule_table
 //! | op | forward | backward |
 //! |---|---|---|
-//! | [`add`](Var::add) | y = a + b | da = dy, db = dy |
-//! | [`sub`](Var::sub) | y = a − b | da = dy, db = −dy |
-//! | [`mul`](Var::mul) | y = a * b | da = dy * b, db = dy * a |
-//! | [`scale`](Var::scale) | y = c x | dx = c dy |
-//! | [`add_scalar`](Var::add_scalar) | y = x + c | dx = dy |
-//! | [`add_bias`](Var::add_bias) | y[r, j] = x[r, j] + b[j] | dx = dy, db[j] = Σ_r dy[r, j] |
-//! | [`matmul`](Var::matmul) | Y = A @ B | dA = dY @ Bᵀ, dB = Aᵀ @ dY |
-//! | [`transpose`](Var::transpose) | Y = Xᵀ | dX = dYᵀ |
-//! | [`permute`](Var::permute) | y = x with axes reordered by p | dx = dy with axes reordered by p⁻¹ |
-//! | [`reshape`](Var::reshape) | same values, new shape | dx = dy in x's shape |
-//! | [`broadcast_to`](Var::broadcast_to) | repeat along new or size-1 axes | dx = dy summed over those axes |
-//! | [`concat`](Var::concat) | y = [a, b, …] along an axis | da, db, … = the matching slices of dy |
-//! | [`narrow`](Var::narrow) | y = x[start..start+len] along an axis | dx = dy placed in zeros |
-//! | [`sum`](Var::sum) | y = Σ x | dx = dy, repeated |
-//! | [`mean`](Var::mean) | y = Σ x / n | dx = dy / n, repeated |
-//! | [`relu`](Var::relu) | y = max(x, 0) | dx = dy * 1[x > 0] |
-//! | [`gelu`](Var::gelu) | y = x Φ(x) | dx = dy * (Φ(x) + x φ(x)) |
-//! | [`tanh`](Var::tanh) | y = tanh x | dx = dy * (1 − y²) |
-//! | [`exp`](Var::exp) | y = eˣ | dx = dy * y |
-//! | [`log`](Var::log) | y = ln x | dx = dy / x |
-//! | [`softmax`](Var::softmax) | y = eˣ / Σ eˣ (rows) | dx = y * (dy − Σ dy * y) |
-//! | [`log_softmax`](Var::log_softmax) | y = x − ln Σ eˣ (rows) | dx = dy − softmax(x) Σ dy |
-//! | [`layer_norm`](Var::layer_norm) | y = (x − μ) / σ * g + b (rows) | dx = (dx̂ − mean(dx̂) − x̂ mean(dx̂ * x̂)) / σ, dx̂ = dy * g |
-//! | [`causal_mask`](Var::causal_mask) | y = x, −∞ above the diagonal | dx = dy, 0 above the diagonal |
-//! | [`dropout`](Var::dropout) | y = x * m / (1 − p) | dx = dy * m / (1 − p) |
-//! | [`mse_loss`](Var::mse_loss) | L = mean((a − b)²) | da = 2 (a − b) / n * dL, db = −da |
-//! | [`cross_entropy`](Var::cross_entropy) | L = mean(ln Σ eˣ − x[t]) | dx = (softmax(x) − onehot(t)) / N * dL |
-//! | [`scaled_dot_product_attention`] | softmax(Q Kᵀ / √d) V | composed from the ops above: no rule of its own |
+//! | [`add`](Var::add) | `y = a + b` | `da = dy, db = dy` |
+//! | [`sub`](Var::sub) | `y = a − b` | `da = dy, db = −dy` |
+//! | [`mul`](Var::mul) | `y = a * b` | `da = dy * b, db = dy * a` |
+//! | [`scale`](Var::scale) | `y = c x` | `dx = c dy` |
+//! | [`add_scalar`](Var::add_scalar) | `y = x + c` | `dx = dy` |
+//! | [`add_bias`](Var::add_bias) | `y[r, j] = x[r, j] + b[j]` | `dx = dy, db[j] = Σ_r dy[r, j]` |
+//! | [`matmul`](Var::matmul) | `Y = A @ B` | `dA = dY @ Bᵀ, dB = Aᵀ @ dY` |
+//! | [`transpose`](Var::transpose) | `Y = Xᵀ` | `dX = dYᵀ` |
+//! | [`permute`](Var::permute) | `y = x with axes reordered by p` | `dx = dy with axes reordered by p⁻¹` |
+//! | [`reshape`](Var::reshape) | `same values, new shape` | `dx = dy in x's shape` |
+//! | [`broadcast_to`](Var::broadcast_to) | `repeat along new or size-1 axes` | `dx = dy summed over those axes` |
+//! | [`concat`](Var::concat) | `y = [a, b, …] along an axis` | `da, db, … = the matching slices of dy` |
+//! | [`narrow`](Var::narrow) | `y = x[start..start+len] along an axis` | `dx = dy placed in zeros` |
+//! | [`sum`](Var::sum) | `y = Σ x` | `dx = dy, repeated` |
+//! | [`mean`](Var::mean) | `y = Σ x / n` | `dx = dy / n, repeated` |
+//! | [`relu`](Var::relu) | `y = max(x, 0)` | `dx = dy * 1[x > 0]` |
+//! | [`gelu`](Var::gelu) | `y = x Φ(x)` | `dx = dy * (Φ(x) + x φ(x))` |
+//! | [`tanh`](Var::tanh) | `y = tanh x` | `dx = dy * (1 − y²)` |
+//! | [`exp`](Var::exp) | `y = eˣ` | `dx = dy * y` |
+//! | [`log`](Var::log) | `y = ln x` | `dx = dy / x` |
+//! | [`softmax`](Var::softmax) | `y = eˣ / Σ eˣ (rows)` | `dx = y * (dy − Σ dy * y)` |
+//! | [`log_softmax`](Var::log_softmax) | `y = x − ln Σ eˣ (rows)` | `dx = dy − softmax(x) Σ dy` |
+//! | [`layer_norm`](Var::layer_norm) | `y = (x − μ) / σ * g + b (rows)` | `dx = (dx̂ − mean(dx̂) − x̂ mean(dx̂ * x̂)) / σ, dx̂ = dy * g` |
+//! | [`causal_mask`](Var::causal_mask) | `y = x, −∞ above the diagonal` | `dx = dy, 0 above the diagonal` |
+//! | [`dropout`](Var::dropout) | `y = x * m / (1 − p)` | `dx = dy * m / (1 − p)` |
+//! | [`mse_loss`](Var::mse_loss) | `L = mean((a − b)²)` | `da = 2 (a − b) / n * dL, db = −da` |
+//! | [`cross_entropy`](Var::cross_entropy) | `L = mean(ln Σ eˣ − x[t])` | `dx = (softmax(x) − onehot(t)) / N * dL` |
+//! | [`scaled_dot_product_attention`] | `softmax(Q Kᵀ / √d) V` | composed from the ops above: no rule of its own |
 // ANCHOR_END: rule_table
 
 use crate::tape::{Backward, Var};

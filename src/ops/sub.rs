@@ -9,6 +9,9 @@ use crate::tensor::Tensor;
 
 impl<'t> Var<'t> {
     /// Elementwise `self - other` (same shapes). Also available as `a - b`.
+    // The `std::ops::Sub` impl below delegates here; the method carries the
+    // docs and works without importing the trait.
+    #[allow(clippy::should_implement_trait)]
     #[track_caller]
     pub fn sub(self, other: Var<'t>) -> Var<'t> {
         let (a, b) = (self.value(), other.value());
