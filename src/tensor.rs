@@ -407,8 +407,8 @@ mod tests {
 
     #[test]
     fn display_matches_pytorch_fixed_point() {
-        let t = Tensor::from_vec(vec![0.5, -1.25, 2.71828, 2.0], [2, 2]);
-        assert_eq!(t.to_string(), "tensor([[ 0.5000, -1.2500],\n        [ 2.7183,  2.0000]], shape=[2, 2])");
+        let t = Tensor::from_vec(vec![0.5, -1.25, 1.23456, 2.0], [2, 2]);
+        assert_eq!(t.to_string(), "tensor([[ 0.5000, -1.2500],\n        [ 1.2346,  2.0000]], shape=[2, 2])");
     }
 
     #[test]
