@@ -148,13 +148,17 @@ mod tests {
 
     #[test]
     fn the_stream_is_fixed_by_the_seed() {
-        // The first outputs for seed 0 are part of the crate's contract:
-        // changing them changes every seeded init and figure downstream.
+        // Golden values: the first outputs for seed 0 match an independent
+        // Python transcription of SplitMix64 + xoshiro256++, and pin the
+        // stream every seeded init and figure downstream depends on.
         let mut rng = Rng::new(0);
         let first: Vec<u64> = (0..3).map(|_| rng.next_u64()).collect();
-        let mut again = Rng::new(0);
-        assert_eq!(first, (0..3).map(|_| again.next_u64()).collect::<Vec<_>>());
-        assert_ne!(Rng::new(1).next_u64(), first[0]);
+        assert_eq!(first, [0x5317_5d61_490b_23df, 0x61da_6f3d_c380_d507, 0x5c0f_df91_ec9a_7bfc]);
+        // Normal samples are built from +, -, *, / and sqrt only, so their
+        // bits are the same on every platform too.
+        let mut rng = Rng::new(42);
+        let bits: Vec<u32> = (0..3).map(|_| rng.normal().to_bits()).collect();
+        assert_eq!(bits, [1_065_041_133, 1_068_208_074, 3_212_236_584]); // 0.9813984, 1.3403256, -0.9642205
     }
 
     #[test]

@@ -1,0 +1,83 @@
+//! Fast kernels against their plain reference twins.
+
+mod common;
+
+use proptest::prelude::*;
+use resgrad::kernels;
+
+/// The classic bound on a dot product's rounding error in any summation
+/// order: |computed − exact| ≤ γ_k Σ|a_i b_i|, γ_k = k ε / (1 − k ε). Two
+/// different orders can differ by twice that.
+fn order_tolerance(k: usize, abs_sum: f32) -> f32 {
+    let ke = k as f32 * f32::EPSILON;
+    2.0 * ke / (1.0 - ke) * abs_sum + f32::MIN_POSITIVE
+}
+
+fn values(n: usize) -> impl Strategy<Value = Vec<f32>> {
+    prop::collection::vec(-2.0f32..2.0, n)
+}
+
+proptest! {
+    #![proptest_config(common::proptest_config(64, "proptest-regressions/kernels.txt"))]
+
+    #[test]
+    fn blocked_matmul_agrees_with_the_reference_triple_loop(
+        (m, k, n, a, b) in (1usize..=9, 1usize..=40, 1usize..=40)
+            .prop_flat_map(|(m, k, n)| (Just(m), Just(k), Just(n), values(m * k), values(k * n)))
+    ) {
+        let (mut fast, mut slow) = (vec![0.0; m * n], vec![0.0; m * n]);
+        kernels::matmul(&a, &b, &mut fast, m, k, n);
+        kernels::matmul_reference(&a, &b, &mut slow, m, k, n);
+        for i in 0..m {
+            for j in 0..n {
+                let abs_sum: f32 = (0..k).map(|p| (a[i * k + p] * b[p * n + j]).abs()).sum();
+                let (f, s) = (fast[i * n + j], slow[i * n + j]);
+                prop_assert!((f - s).abs() <= order_tolerance(k, abs_sum), "[{i}, {j}]: {f} vs {s}");
+            }
+        }
+    }
+
+    #[test]
+    fn lane_split_sum_and_dot_agree_with_the_plain_loops(x in (0usize..300).prop_flat_map(values)) {
+        let abs_sum: f32 = x.iter().map(|v| v.abs()).sum();
+        prop_assert!((kernels::sum(&x) - kernels::sum_reference(&x)).abs() <= order_tolerance(x.len(), abs_sum));
+        let naive: f32 = x.iter().map(|v| v * v).fold(0.0, |s, v| s + v);
+        let sq: f32 = x.iter().map(|v| v * v).sum();
+        prop_assert!((kernels::dot(&x, &x) - naive).abs() <= order_tolerance(x.len(), sq));
+        if !x.is_empty() {
+            prop_assert_eq!(kernels::max(&x), x.iter().copied().fold(f32::NEG_INFINITY, f32::max));
+        }
+    }
+}
+
+#[test]
+fn blocked_matmul_agrees_with_the_reference_across_block_edges() {
+    // Sizes straddling the KC = 256 and NC = 512 blocks and the 4-row strips.
+    let mut rng = resgrad::Rng::new(31);
+    for &(m, k, n) in &[(7, 257, 3), (5, 3, 513), (4, 300, 520), (1, 1, 1), (9, 256, 512)] {
+        let a: Vec<f32> = (0..m * k).map(|_| rng.uniform_in(-1.0, 1.0)).collect();
+        let b: Vec<f32> = (0..k * n).map(|_| rng.uniform_in(-1.0, 1.0)).collect();
+        let (mut fast, mut slow) = (vec![0.0; m * n], vec![0.0; m * n]);
+        kernels::matmul(&a, &b, &mut fast, m, k, n);
+        kernels::matmul_reference(&a, &b, &mut slow, m, k, n);
+        for (idx, (f, s)) in fast.iter().zip(&slow).enumerate() {
+            let (i, j) = (idx / n, idx % n);
+            let abs_sum: f32 = (0..k).map(|p| (a[i * k + p] * b[p * n + j]).abs()).sum();
+            assert!((f - s).abs() <= order_tolerance(k, abs_sum), "{m}x{k}x{n} [{i}, {j}]: {f} vs {s}");
+        }
+    }
+}
+
+#[test]
+fn tiled_transpose_matches_the_definition() {
+    for &(r, c) in &[(1, 1), (3, 70), (33, 31), (64, 64)] {
+        let src: Vec<f32> = (0..r * c).map(|v| v as f32).collect();
+        let mut dst = vec![0.0; r * c];
+        kernels::transpose(&src, &mut dst, r, c);
+        for i in 0..r {
+            for j in 0..c {
+                assert_eq!(dst[j * r + i], src[i * c + j]);
+            }
+        }
+    }
+}

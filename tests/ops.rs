@@ -1,0 +1,269 @@
+//! Every op's backward rule against central finite differences, over random
+//! shapes and values, through `gradcheck` (random upstream vectors and
+//! random directions, so that no rule can hide behind a sum of outputs).
+
+// `&[x.clone()]` reads more plainly than `std::slice::from_ref(&x)` in a list of checks.
+#![allow(clippy::cloned_ref_to_slice_refs)]
+
+mod common;
+
+use common::strategies::*;
+use common::{assert_close, assert_gradcheck};
+use proptest::prelude::*;
+use resgrad::check::{GradcheckOptions, gradcheck, gradcheck_with};
+use resgrad::ops::scaled_dot_product_attention;
+use resgrad::{Backward, Rng, Tape, Tensor, Var};
+
+proptest! {
+    #![proptest_config(common::proptest_config(48, "proptest-regressions/ops.txt"))]
+
+    #[test]
+    fn add_sub_and_mul_match_finite_differences((a, b) in tensor_pair(3, 4)) {
+        assert_gradcheck(|_t, v| v[0] + v[1], &[a.clone(), b.clone()]);
+        assert_gradcheck(|_t, v| v[0] - v[1], &[a.clone(), b.clone()]);
+        assert_gradcheck(|_t, v| v[0] * v[1], &[a, b]);
+    }
+
+    #[test]
+    fn scale_and_add_scalar_match_finite_differences(x in any_tensor(3, 4), c in -3.0f32..3.0) {
+        assert_gradcheck(|_t, v| v[0].scale(c), &[x.clone()]);
+        assert_gradcheck(|_t, v| v[0].add_scalar(c) * v[0], &[x]);
+    }
+
+    #[test]
+    fn add_bias_matches_finite_differences(
+        (x, b) in dims(3, 4).prop_flat_map(|d| { let c = *d.last().unwrap(); (tensor(d), tensor(vec![c])) })
+    ) {
+        assert_gradcheck(|_t, v| v[0].add_bias(v[1]), &[x, b]);
+    }
+
+    #[test]
+    fn matmul_matches_finite_differences(
+        (a, b) in (1usize..=4, 1usize..=4, 1usize..=4).prop_flat_map(|(m, k, n)| (tensor(vec![m, k]), tensor(vec![k, n])))
+    ) {
+        assert_gradcheck(|_t, v| v[0].matmul(v[1]), &[a, b]);
+    }
+
+    #[test]
+    fn batched_matmul_matches_finite_differences(
+        (a, b) in (1usize..=3, 1usize..=3, 1usize..=3, 1usize..=3, 1usize..=3)
+            .prop_flat_map(|(bt, m, k, n, h)| (tensor(vec![bt, h, m, k]), tensor(vec![bt, h, k, n])))
+    ) {
+        assert_gradcheck(|_t, v| v[0].matmul(v[1]), &[a, b]);
+    }
+
+    #[test]
+    fn matmul_with_a_shared_right_matrix_matches_finite_differences(
+        (a, b) in (1usize..=3, 1usize..=3, 1usize..=3, 1usize..=3)
+            .prop_flat_map(|(bt, m, k, n)| (tensor(vec![bt, m, k]), tensor(vec![k, n])))
+    ) {
+        assert_gradcheck(|_t, v| v[0].matmul(v[1]), &[a, b]);
+    }
+
+    #[test]
+    fn transpose_permute_and_reshape_match_finite_differences(x in dims(4, 3).prop_filter("rank 2+", |d| d.len() >= 2).prop_flat_map(tensor)) {
+        assert_gradcheck(|_t, v| v[0].transpose() * v[0].transpose(), &[x.clone()]);
+        let rank = x.shape().rank();
+        let perm: Vec<usize> = (0..rank).rev().collect();
+        assert_gradcheck(|_t, v| v[0].permute(&perm).exp(), &[x.clone()]);
+        let n = x.numel();
+        assert_gradcheck(|_t, v| v[0].reshape([n]).tanh(), &[x]);
+    }
+
+    #[test]
+    fn broadcast_to_matches_finite_differences(rows in 1usize..=4, cols in 1usize..=4, x in tensor(vec![4, 1])) {
+        let x = Tensor::from_vec(x.data()[..rows].to_vec(), [rows, 1]);
+        assert_gradcheck(|_t, v| v[0].broadcast_to([2, rows, cols]), &[x]);
+    }
+
+    #[test]
+    fn concat_narrow_and_split_match_finite_differences(
+        (a, b, axis) in dims(3, 3).prop_flat_map(|d| (Just(d.clone()), 0..d.len()))
+            .prop_flat_map(|(d, axis)| { let mut d2 = d.clone(); d2[axis] += 1; (tensor(d), tensor(d2), Just(axis)) })
+    ) {
+        assert_gradcheck(|_t, v| Var::concat(&[v[0], v[1]], axis), &[a.clone(), b.clone()]);
+        let size = b.dims()[axis];
+        assert_gradcheck(|_t, v| v[0].narrow(axis, 1, size - 1).exp(), &[b.clone()]);
+        assert_gradcheck(|_t, v| { let p = v[0].split(&[1, size - 1], axis); p[1].tanh().sum() * p[0].sum() }, &[b]);
+    }
+
+    #[test]
+    fn sums_and_means_match_finite_differences(x in any_tensor(3, 4), axis in 0usize..3) {
+        let axis = axis % x.shape().rank();
+        assert_gradcheck(|_t, v| v[0].sum(), &[x.clone()]);
+        assert_gradcheck(|_t, v| v[0].mean(), &[x.clone()]);
+        assert_gradcheck(|_t, v| v[0].sum_axis(axis), &[x.clone()]);
+        assert_gradcheck(|_t, v| v[0].mean_axis(axis), &[x]);
+    }
+
+    #[test]
+    fn relu_matches_finite_differences_away_from_its_kink(x in dims(3, 4).prop_flat_map(|d| away_from_zero(d, 0.05))) {
+        assert_gradcheck(|_t, v| v[0].relu(), &[x]);
+    }
+
+    #[test]
+    fn smooth_activations_match_finite_differences(x in any_tensor(3, 4)) {
+        assert_gradcheck(|_t, v| v[0].gelu(), &[x.clone()]);
+        assert_gradcheck(|_t, v| v[0].gelu_tanh(), &[x.clone()]);
+        assert_gradcheck(|_t, v| v[0].tanh(), &[x.clone()]);
+        assert_gradcheck(|_t, v| v[0].exp(), &[x]);
+    }
+
+    #[test]
+    fn log_matches_finite_differences_on_positive_inputs(x in dims(3, 4).prop_flat_map(|d| tensor_in(d, 0.5, 3.0))) {
+        assert_gradcheck(|_t, v| v[0].log(), &[x]);
+    }
+
+    #[test]
+    fn softmax_and_log_softmax_match_finite_differences(x in dims(3, 5).prop_flat_map(|d| tensor_in(d, -3.0, 3.0))) {
+        assert_gradcheck(|_t, v| v[0].softmax(), &[x.clone()]);
+        assert_gradcheck(|_t, v| v[0].log_softmax(), &[x]);
+    }
+
+    #[test]
+    fn layer_norm_matches_finite_differences_with_and_without_affine(
+        (x, g, b) in (1usize..=4, 2usize..=5).prop_flat_map(|(r, c)| (rows_with_spread(r, c), tensor_in(vec![c], 0.5, 1.5), tensor(vec![c])))
+    ) {
+        assert_gradcheck(|_t, v| v[0].layer_norm(None, None, 1e-5), &[x.clone()]);
+        assert_gradcheck(|_t, v| v[0].layer_norm(Some(v[1]), None, 1e-5), &[x.clone(), g.clone()]);
+        assert_gradcheck(|_t, v| v[0].layer_norm(None, Some(v[1]), 1e-5), &[x.clone(), b.clone()]);
+        assert_gradcheck(|_t, v| v[0].layer_norm(Some(v[1]), Some(v[2]), 1e-5), &[x, g, b]);
+    }
+
+    #[test]
+    fn causal_mask_then_softmax_matches_finite_differences(x in (1usize..=2, 1usize..=4).prop_flat_map(|(b, t)| tensor(vec![b, t, t]))) {
+        assert_gradcheck(|_t, v| v[0].causal_mask().softmax(), &[x]);
+    }
+
+    #[test]
+    fn attention_matches_finite_differences_with_and_without_a_causal_mask(
+        (q, k, v) in attention_dims().prop_flat_map(|(b, t, d)| (tensor(vec![b, t, d]), tensor(vec![b, t, d]), tensor(vec![b, t, d])))
+    ) {
+        for causal in [false, true] {
+            assert_gradcheck(|_t, x| scaled_dot_product_attention(x[0], x[1], x[2], causal), &[q.clone(), k.clone(), v.clone()]);
+        }
+    }
+
+    #[test]
+    fn dropout_with_a_fixed_mask_matches_finite_differences(x in any_tensor(3, 4), seed in any::<u64>(), p in 0.0f32..0.9) {
+        // Each evaluation draws the mask from the same seed, so the function
+        // being differentiated is fixed: x * m / (1 - p).
+        assert_gradcheck(|_t, v| v[0].dropout(p, &mut Rng::new(seed), true), &[x]);
+    }
+
+    #[test]
+    fn losses_match_finite_differences(
+        (x, y, targets) in (1usize..=4, 2usize..=5).prop_flat_map(|(n, c)| (tensor(vec![n, c]), tensor(vec![n, c]), prop::collection::vec(0..c, n)))
+    ) {
+        assert_gradcheck(|_t, v| v[0].mse_loss(v[1]), &[x.clone(), y]);
+        assert_gradcheck(|_t, v| v[0].cross_entropy(&targets), &[x]);
+    }
+}
+
+#[test]
+fn log_softmax_is_the_log_of_softmax() {
+    let x = Tensor::normal([3, 6], 0.0, 2.0, &mut Rng::new(11));
+    let tape = Tape::new();
+    let v = tape.leaf(x);
+    let direct = v.log_softmax().value();
+    let composed = v.softmax().log().value();
+    // Both round a handful of times near values of size ~2: 1e-6 covers it.
+    assert_close(&direct, &composed, 0.0, 1e-6, "log_softmax vs log(softmax)");
+}
+
+#[test]
+fn cross_entropy_is_the_mean_negative_log_softmax_of_the_target() {
+    let x = Tensor::normal([4, 5], 0.0, 2.0, &mut Rng::new(12));
+    let targets = [0, 4, 2, 2];
+    let tape = Tape::new();
+    let v = tape.leaf(x);
+    let ls = v.log_softmax().value();
+    let expected = -targets.iter().enumerate().map(|(r, &t)| ls.get(&[r, t])).sum::<f32>() / 4.0;
+    let got = v.cross_entropy(&targets).value().item();
+    assert!((got - expected).abs() < 1e-6, "{got} vs {expected}");
+}
+
+#[test]
+fn fused_layer_norm_agrees_with_its_twin_composed_from_primitive_ops() {
+    let mut rng = Rng::new(13);
+    let (rows, c, eps) = (5, 7, 1e-5);
+    let x = Tensor::normal([rows, c], 0.5, 2.0, &mut rng);
+    let g = Tensor::normal([c], 1.0, 0.2, &mut rng);
+    let b = Tensor::normal([c], 0.0, 0.2, &mut rng);
+    let dy = Tensor::normal([rows, c], 0.0, 1.0, &mut rng);
+
+    let run = |fused: bool| {
+        let tape = Tape::new();
+        let (xv, gv, bv) = (tape.leaf(x.clone()), tape.leaf(g.clone()), tape.leaf(b.clone()));
+        let y = if fused {
+            xv.layer_norm(Some(gv), Some(bv), eps)
+        } else {
+            // μ and σ² per row, broadcast back over the row; r = exp(-ln(σ² + ε) / 2).
+            let mu = xv.mean_axis(1).reshape([rows, 1]).broadcast_to([rows, c]);
+            let xc = xv - mu;
+            let var = (xc * xc).mean_axis(1).reshape([rows, 1]);
+            let r = var.add_scalar(eps).log().scale(-0.5).exp().broadcast_to([rows, c]);
+            (xc * r) * gv.broadcast_to([rows, c]) + bv.broadcast_to([rows, c])
+        };
+        let grads = tape.backward_with(y, dy.clone());
+        ((*y.value()).clone(), grads[xv].clone(), grads[gv].clone(), grads[bv].clone())
+    };
+    let (fused, composed) = (run(true), run(false));
+    // Different orders of f32 operations on values of size ~1: a few ulps,
+    // and exp(ln) adds about 1e-7 relative; 2e-5 absolute covers it with room.
+    assert_close(&fused.0, &composed.0, 0.0, 2e-5, "layer_norm value");
+    assert_close(&fused.1, &composed.1, 0.0, 2e-5, "layer_norm dx");
+    assert_close(&fused.2, &composed.2, 0.0, 2e-5, "layer_norm dgain");
+    assert_close(&fused.3, &composed.3, 0.0, 2e-5, "layer_norm dshift");
+}
+
+/// A softmax whose backward rule is wrong: it returns zeros.
+struct SoftmaxZeroBackward;
+
+impl Backward for SoftmaxZeroBackward {
+    fn name(&self) -> &'static str {
+        "softmax_zero_backward"
+    }
+    fn backward(&self, x: &[&Tensor], _y: &Tensor, _dy: &Tensor) -> Vec<Tensor> {
+        vec![Tensor::zeros(x[0].shape())]
+    }
+}
+
+fn wrong_softmax<'t>(x: Var<'t>) -> Var<'t> {
+    let y = (*x.softmax().value()).clone();
+    x.tape().push(y, &[x], SoftmaxZeroBackward)
+}
+
+#[test]
+fn a_wrong_softmax_rule_passes_the_sum_of_outputs_check_but_fails_gradcheck() {
+    let x = Tensor::normal([2, 4], 0.0, 1.0, &mut Rng::new(14));
+    // The naive check: gradient of sum(softmax(x)). Rows sum to 1 whatever
+    // x is, so the true gradient is 0, and the broken rule's zeros "agree".
+    let tape = Tape::new();
+    let v = tape.leaf(x.clone());
+    let naive = tape.backward(wrong_softmax(v).sum());
+    assert!(naive[v].data().iter().all(|&g| g == 0.0));
+    let numeric = resgrad::check::numeric_jacobian(|_t, v| v.softmax().sum(), &x, 1e-2);
+    assert!(numeric.data().iter().all(|g| g.abs() < 1e-5), "{numeric}");
+
+    // gradcheck's random upstream vector exposes it, and says where.
+    let err = gradcheck(|_t, v| wrong_softmax(v[0]), &[x.clone()]).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("gradcheck failed for `softmax_zero_backward`"), "{msg}");
+    assert!(msg.contains("worst element: input 0 at ["), "{msg}");
+    let w = err.worst_element.expect("a failure locates its worst element");
+    assert_eq!(w.received, 0.0);
+    assert!(w.expected.abs() > 1e-3, "{msg}");
+    // The correct rule passes on the same input.
+    assert!(gradcheck(|_t, v| v[0].softmax(), &[x]).is_ok());
+}
+
+#[test]
+fn gradcheck_reports_its_margin() {
+    let x = Tensor::normal([3, 4], 0.0, 1.0, &mut Rng::new(15));
+    let opts = GradcheckOptions { probes: 8, ..GradcheckOptions::default() };
+    let report = gradcheck_with(|_t, v| v[0].tanh().matmul(v[0].transpose()), &[x], &opts).unwrap();
+    assert_eq!(report.op, "matmul");
+    // A correct rule sits far inside the tolerance, not at its edge.
+    assert!(report.worst_ratio < 0.2, "worst ratio {}", report.worst_ratio);
+}

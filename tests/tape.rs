@@ -1,0 +1,218 @@
+//! The tape itself: fan-out, repeated backward passes, long chains, the
+//! vector-Jacobian form, constants, and the listings it prints.
+
+mod common;
+
+use resgrad::check::jacobian;
+use resgrad::{Rng, Tape, Tensor, Var};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+fn panic_message(f: impl FnOnce()) -> String {
+    let err = catch_unwind(AssertUnwindSafe(f)).expect_err("expected a panic");
+    err.downcast_ref::<String>().cloned().unwrap_or_else(|| err.downcast_ref::<&str>().unwrap().to_string())
+}
+
+#[test]
+fn a_value_added_to_itself_receives_both_contributions() {
+    let tape = Tape::new();
+    let a = tape.leaf(Tensor::from_vec(vec![1.5, -2.0], [2]));
+    let g = tape.backward((a + a).sum());
+    assert_eq!(g[a].data(), &[2.0, 2.0]);
+}
+
+#[test]
+fn a_value_used_in_three_places_receives_the_sum_of_three_gradients() {
+    // y = x*x + 3x + exp(x): dy/dx = 2x + 3 + exp(x)
+    let tape = Tape::new();
+    let x = tape.leaf(Tensor::from_vec(vec![0.5, -1.0, 2.0], [3]));
+    let y = (x * x + x.scale(3.0) + x.exp()).sum();
+    let g = tape.backward(y);
+    for (&gx, &xv) in g[x].data().iter().zip(x.value().data()) {
+        let expected = 2.0 * xv + 3.0 + xv.exp();
+        assert!((gx - expected).abs() <= 2.0 * f32::EPSILON * expected.abs(), "{gx} vs {expected}");
+    }
+}
+
+#[test]
+fn calling_backward_twice_gives_the_same_gradients_and_accumulates_nothing() {
+    let mut rng = Rng::new(1);
+    let tape = Tape::new();
+    let x = tape.leaf(Tensor::normal([3, 4], 0.0, 1.0, &mut rng));
+    let w = tape.leaf(Tensor::normal([4, 2], 0.0, 1.0, &mut rng));
+    let loss = x.matmul(w).tanh().mean();
+    let first = tape.backward(loss);
+    let second = tape.backward(loss);
+    assert_eq!(first[x], second[x]);
+    assert_eq!(first[w], second[w]);
+    // The tape is unchanged by a backward pass: more ops can follow.
+    let n = tape.len();
+    let more = (loss * loss).sum();
+    assert_eq!(tape.len(), n + 2);
+    assert!(tape.backward(more).get(x).is_some());
+}
+
+#[test]
+fn a_chain_of_ten_thousand_ops_runs_backward_without_overflowing_the_stack() {
+    let c = 1.0001f32;
+    let tape = Tape::new();
+    let x = tape.leaf(Tensor::scalar(1.0));
+    let mut y = x;
+    for _ in 0..10_000 {
+        y = y.scale(c);
+    }
+    assert_eq!(tape.len(), 10_001);
+    // The reverse sweep multiplies the gradient by c once per node, in the
+    // same order as this loop, so the results agree exactly.
+    let mut expected = 1.0f32;
+    for _ in 0..10_000 {
+        expected *= c;
+    }
+    assert_eq!(tape.backward(y)[x].item(), expected);
+}
+
+#[test]
+fn backward_with_an_upstream_vector_is_the_transposed_jacobian_times_that_vector() {
+    let mut rng = Rng::new(2);
+    let x = Tensor::normal([2, 3], 0.0, 1.0, &mut rng);
+    let dy = Tensor::normal([2, 3], 0.0, 1.0, &mut rng);
+    fn f<'t>(_t: &'t Tape, v: Var<'t>) -> Var<'t> {
+        v.softmax() * v
+    }
+    let j = jacobian(f, &x); // [6, 6]
+    let tape = Tape::new();
+    let v = tape.leaf(x.clone());
+    let vjp = tape.backward_with(f(&tape, v), dy.clone());
+    for col in 0..6 {
+        let expected: f32 = (0..6).map(|row| dy.data()[row] * j.get(&[row, col])).sum();
+        assert!((vjp[v].data()[col] - expected).abs() < 1e-6, "{col}");
+    }
+}
+
+#[test]
+fn constants_get_no_gradient_and_ops_on_them_are_skipped() {
+    let tape = Tape::new();
+    let x = tape.leaf(Tensor::ones([2]));
+    let c = tape.constant(Tensor::from_vec(vec![2.0, 3.0], [2]));
+    let c2 = c.exp(); // depends on constants only
+    assert!(!c2.requires_grad());
+    let g = tape.backward((x * c2).sum());
+    assert!(g.get(c).is_none() && g.get(c2).is_none());
+    assert_eq!(g[x].data(), &[2f32.exp(), 3f32.exp()]);
+}
+
+#[test]
+fn nodes_that_do_not_reach_the_output_have_no_gradient() {
+    let tape = Tape::new();
+    let x = tape.leaf(Tensor::ones([2]));
+    let unused = x.tanh();
+    let g = tape.backward(x.sum());
+    assert!(g.get(unused).is_none());
+    let msg = panic_message(|| {
+        let _ = &g[unused];
+    });
+    assert!(msg.contains("no gradient for #1"), "{msg}");
+}
+
+#[test]
+fn backward_from_a_non_scalar_says_how_to_seed_it() {
+    let tape = Tape::new();
+    let x = tape.leaf(Tensor::ones([2, 3]));
+    let msg = panic_message(|| {
+        tape.backward(x.relu());
+    });
+    assert!(msg.contains("output has shape [2, 3] (6 elements)"), "{msg}");
+    assert!(msg.contains("backward_with(output, dy)"), "{msg}");
+    let msg = panic_message(|| {
+        tape.backward_with(x, Tensor::ones([3, 2]));
+    });
+    assert!(msg.contains("dy has shape [3, 2] but the output has shape [2, 3]"), "{msg}");
+}
+
+#[test]
+fn mixing_tapes_is_caught() {
+    let (t1, t2) = (Tape::new(), Tape::new());
+    let a = t1.leaf(Tensor::ones([2]));
+    let b = t2.leaf(Tensor::ones([2]));
+    let msg = panic_message(|| {
+        let _ = a + b;
+    });
+    assert!(msg.contains("different tape"), "{msg}");
+}
+
+#[test]
+fn a_shape_error_points_at_the_callers_line() {
+    let tape = Tape::new();
+    let x = tape.leaf(Tensor::ones([2, 5, 64]));
+    let fx = tape.leaf(Tensor::ones([2, 5, 128]));
+    // #[track_caller] makes the panic's location the line that wrote `x + fx`,
+    // not a line inside resgrad. A panic hook records the location (only for
+    // this thread: other tests panic concurrently).
+    let location = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let sink = location.clone();
+    let me = std::thread::current().id();
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if let (true, Some(l)) = (std::thread::current().id() == me, info.location()) {
+            *sink.lock().unwrap() = format!("{}:{}", l.file(), l.line());
+        }
+    }));
+    let line = line!() + 1;
+    let result = catch_unwind(AssertUnwindSafe(|| x + fx));
+    std::panic::set_hook(previous);
+    assert!(result.is_err());
+    assert_eq!(*location.lock().unwrap(), format!("tests/tape.rs:{line}"));
+}
+
+#[test]
+fn adding_a_narrower_branch_to_a_skip_names_the_projection_shortcut() {
+    let tape = Tape::new();
+    let x = tape.leaf(Tensor::ones([2, 5, 64]));
+    let fx = tape.leaf(Tensor::ones([2, 5, 128]));
+    let msg = panic_message(|| {
+        let _ = x + fx;
+    });
+    assert!(msg.contains("add: shapes differ"), "{msg}");
+    assert!(msg.contains("left shape [2, 5, 64], right shape [2, 5, 128]"), "{msg}");
+    assert!(msg.contains("identity skip"), "{msg}");
+    assert!(msg.contains("projection shortcut P(x) + F(x) with P a Linear(64 -> 128)"), "{msg}");
+}
+
+// ANCHOR: listing
+#[test]
+fn the_tape_prints_as_a_numbered_listing() {
+    let tape = Tape::new();
+    let x = tape.leaf(Tensor::ones([2, 4])).label("x");
+    let w = tape.leaf(Tensor::ones([4, 4])).label("w");
+    let b = tape.leaf(Tensor::zeros([4])).label("b");
+    let f = x.matmul(w).add_bias(b).relu(); // the branch F(x)
+    let y = x + f; // the skip
+    let _loss = y.mean();
+    assert_eq!(
+        tape.to_string(),
+        "#0 leaf [2, 4]  \"x\"\n\
+         #1 leaf [4, 4]  \"w\"\n\
+         #2 leaf [4]  \"b\"\n\
+         #3 matmul [2, 4] <- #0, #1\n\
+         #4 add_bias [2, 4] <- #3, #2\n\
+         #5 relu [2, 4] <- #4\n\
+         #6 add [2, 4] <- #0, #5\n\
+         #7 mean [] <- #6\n"
+    );
+}
+// ANCHOR_END: listing
+
+#[test]
+fn the_json_trace_lists_every_node_with_value_and_gradient() {
+    let tape = Tape::new();
+    let x = tape.leaf(Tensor::from_vec(vec![-1.0, 2.0], [2])).label("x");
+    let y = (x + x.relu()).sum();
+    let g = tape.backward(y);
+    let json = tape.to_json(Some(&g));
+    assert!(json.starts_with("{\"format\": \"resgrad-trace\", \"version\": 1, \"nodes\": ["));
+    assert_eq!(json.matches("\"id\": ").count(), tape.len());
+    assert!(json.contains(
+        "{\"id\": 0, \"op\": \"leaf\", \"detail\": \"\", \"label\": \"x\", \"inputs\": [], \"shape\": [2], \"value\": [-1.0, 2.0], \"grad\": [1.0, 2.0]}"
+    ));
+    assert!(json.contains("\"op\": \"add\", \"detail\": \"\", \"label\": null, \"inputs\": [0, 1]"));
+    assert!(json.contains("\"op\": \"sum\""));
+}
