@@ -80,3 +80,8 @@ pub use rng::Rng;
 pub use shape::Shape;
 pub use tape::{Backward, Grads, Tape, Var};
 pub use tensor::Tensor;
+
+// Runs the README's Rust examples as doctests, so the README cannot drift.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
