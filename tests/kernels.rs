@@ -18,7 +18,7 @@ fn values(n: usize) -> impl Strategy<Value = Vec<f32>> {
 }
 
 proptest! {
-    #![proptest_config(common::proptest_config(64, "proptest-regressions/kernels.txt"))]
+    #![proptest_config(common::proptest_config(256, "proptest-regressions/kernels.txt"))]
 
     #[test]
     fn blocked_matmul_agrees_with_the_reference_triple_loop(

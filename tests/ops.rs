@@ -15,7 +15,7 @@ use resgrad::ops::scaled_dot_product_attention;
 use resgrad::{Backward, Rng, Tape, Tensor, Var};
 
 proptest! {
-    #![proptest_config(common::proptest_config(48, "proptest-regressions/ops.txt"))]
+    #![proptest_config(common::proptest_config(256, "proptest-regressions/ops.txt"))]
 
     #[test]
     fn add_sub_and_mul_match_finite_differences((a, b) in tensor_pair(3, 4)) {

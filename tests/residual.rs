@@ -29,7 +29,7 @@ fn vjp(params: &BranchParams, x: &Tensor, dy: &Tensor, skip: bool) -> Tensor {
 }
 
 proptest! {
-    #![proptest_config(common::proptest_config(64, "proptest-regressions/residual.txt"))]
+    #![proptest_config(common::proptest_config(256, "proptest-regressions/residual.txt"))]
 
     // ANCHOR: vjp_property
     /// The skip hands `dy` back unchanged and the tape adds the branch's
