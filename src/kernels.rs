@@ -39,7 +39,37 @@ pub fn sum_reference(x: &[f32]) -> f32 {
     s
 }
 
+/// Sum of `f(x_i)`, with [`LANES`] partial sums (`f` is inlined, so a
+/// simple `f` vectorises along with the sum).
+pub fn sum_map(x: &[f32], f: impl Fn(f32) -> f32) -> f32 {
+    let mut acc = [0.0f32; LANES];
+    let chunks = x.chunks_exact(LANES);
+    let tail: f32 = chunks.remainder().iter().map(|&v| f(v)).sum();
+    for chunk in chunks {
+        for (a, &v) in acc.iter_mut().zip(chunk) {
+            *a += f(v);
+        }
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
+/// Squared Euclidean distance `Σ (a_i − b_i)²`, with [`LANES`] partial sums.
+#[track_caller]
+pub fn squared_distance(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len(), "squared_distance: lengths differ");
+    let mut acc = [0.0f32; LANES];
+    let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let tail: f32 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| (x - y) * (x - y)).sum();
+    for (xa, xb) in ca.zip(cb) {
+        for ((s, &x), &y) in acc.iter_mut().zip(xa).zip(xb) {
+            *s += (x - y) * (x - y);
+        }
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
 /// Dot product with [`LANES`] partial sums.
+#[track_caller]
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len(), "dot: lengths differ");
     let mut acc = [0.0f32; LANES];
@@ -67,6 +97,7 @@ pub fn max(x: &[f32]) -> f32 {
 }
 
 /// `acc += x`, elementwise. This is how the tape sums gradients.
+#[track_caller]
 pub fn add_assign(acc: &mut [f32], x: &[f32]) {
     assert_eq!(acc.len(), x.len(), "add_assign: lengths differ");
     for (a, &v) in acc.iter_mut().zip(x) {
@@ -75,6 +106,7 @@ pub fn add_assign(acc: &mut [f32], x: &[f32]) {
 }
 
 /// `acc += alpha * x`, elementwise (BLAS's axpy).
+#[track_caller]
 pub fn axpy(acc: &mut [f32], alpha: f32, x: &[f32]) {
     assert_eq!(acc.len(), x.len(), "axpy: lengths differ");
     for (a, &v) in acc.iter_mut().zip(x) {
@@ -84,15 +116,19 @@ pub fn axpy(acc: &mut [f32], alpha: f32, x: &[f32]) {
 
 /// Transposes a row-major `[rows, cols]` matrix into `[cols, rows]`, in
 /// square tiles so that both the reads and the writes stay in cache.
+#[track_caller]
 pub fn transpose(src: &[f32], dst: &mut [f32], rows: usize, cols: usize) {
-    assert_eq!(src.len(), rows * cols, "transpose: src length");
-    assert_eq!(dst.len(), rows * cols, "transpose: dst length");
+    assert_eq!(src.len(), rows * cols, "transpose: src must hold rows*cols = {rows}*{cols} values");
+    assert_eq!(dst.len(), rows * cols, "transpose: dst must hold rows*cols = {rows}*{cols} values");
     const TILE: usize = 32;
     for r0 in (0..rows).step_by(TILE) {
         for c0 in (0..cols).step_by(TILE) {
+            let c1 = (c0 + TILE).min(cols);
             for r in r0..(r0 + TILE).min(rows) {
-                for c in c0..(c0 + TILE).min(cols) {
-                    dst[c * rows + r] = src[r * cols + c];
+                // One slice per row of the tile; the writes walk a column of dst.
+                let src_row = &src[r * cols + c0..r * cols + c1];
+                for (d, &s) in dst[c0 * rows + r..].iter_mut().step_by(rows).zip(src_row) {
+                    *d = s;
                 }
             }
         }
@@ -103,6 +139,7 @@ pub fn transpose(src: &[f32], dst: &mut [f32], rows: usize, cols: usize) {
 /// `C = A B` for row-major `A: [m, k]`, `B: [k, n]`, `C: [m, n]`: the
 /// textbook triple loop, one dot product per output. The reference for
 /// [`matmul`].
+#[track_caller]
 pub fn matmul_reference(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
     check_matmul_lengths(a, b, c, m, k, n);
     for i in 0..m {
@@ -117,6 +154,7 @@ pub fn matmul_reference(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize,
 }
 // ANCHOR_END: matmul_reference
 
+#[track_caller]
 fn check_matmul_lengths(a: &[f32], b: &[f32], c: &[f32], m: usize, k: usize, n: usize) {
     assert_eq!(a.len(), m * k, "matmul kernel: A must hold m*k = {m}*{k} values");
     assert_eq!(b.len(), k * n, "matmul kernel: B must hold k*n = {k}*{n} values");
@@ -135,9 +173,13 @@ const NC: usize = 512;
 /// The inner loop `c[i, j..] += a[i, p] * b[p, j..]` runs over contiguous
 /// rows of B and C, so it vectorises. Four rows of A are handled together so
 /// that each row of B loaded from memory feeds four rows of C.
+#[track_caller]
 pub fn matmul(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
     check_matmul_lengths(a, b, c, m, k, n);
     c.fill(0.0);
+    if m * k * n == 0 {
+        return; // an empty sum: C is all zeros (or empty)
+    }
     for j0 in (0..n).step_by(NC) {
         let j1 = (j0 + NC).min(n);
         for p0 in (0..k).step_by(KC) {

@@ -100,6 +100,7 @@ impl Rng {
 /// Writes `x = m * 2^e` with `m` in `[sqrt(1/2), sqrt(2))`, then
 /// `ln m = 2 atanh(s)` with `s = (m - 1) / (m + 1)`, `|s| < 0.172`, summed
 /// as a series until the terms stop changing the result (about 12 terms).
+#[track_caller]
 pub fn det_ln(x: f64) -> f64 {
     assert!(x > 0.0 && x.is_finite(), "det_ln needs a positive finite input, got {x}");
     const LN2: f64 = std::f64::consts::LN_2;

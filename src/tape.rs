@@ -177,7 +177,7 @@ impl Tape {
                 shape.numel()
             );
         }
-        self.backward_with(loss, Tensor::ones(shape))
+        self.seeded_backward(loss, Tensor::ones(shape), "backward")
     }
 
     // ANCHOR: backward_loop
@@ -186,12 +186,17 @@ impl Tape {
     /// reaches `output`. With `dy = 1` on a scalar this is the gradient.
     #[track_caller]
     pub fn backward_with(&self, output: Var<'_>, dy: Tensor) -> Grads {
-        self.check_owns(output, "backward_with");
+        self.seeded_backward(output, dy, "backward_with")
+    }
+
+    #[track_caller]
+    fn seeded_backward(&self, output: Var<'_>, dy: Tensor, op: &str) -> Grads {
+        self.check_owns(output, op);
         let nodes = self.nodes.borrow();
         let root = output.id;
         if dy.shape() != nodes[root].value.shape() {
             panic!(
-                "backward_with: dy has shape {} but the output has shape {}\n  \
+                "{op}: dy has shape {} but the output has shape {}\n  \
                  the upstream gradient must have exactly the output's shape",
                 dy.shape(),
                 nodes[root].value.shape()
@@ -226,7 +231,11 @@ impl Tape {
     #[track_caller]
     fn check_owns(&self, var: Var<'_>, op: &str) {
         if !std::ptr::eq(var.tape, self) {
-            panic!("{op}: #{} belongs to a different tape", var.id);
+            panic!(
+                "{op}: #{} was recorded on a different tape\n  \
+                 call {op} on the tape that recorded the output",
+                var.id
+            );
         }
     }
 
@@ -389,7 +398,11 @@ impl Grads {
     #[track_caller]
     pub fn get(&self, var: Var<'_>) -> Option<&Tensor> {
         if var.tape.id != self.tape_id {
-            panic!("Grads::get: #{} is from a different tape than these gradients", var.id);
+            panic!(
+                "Grads::get: #{} is from a different tape than these gradients\n  \
+                 look it up in the Grads returned by backward on the tape that recorded it",
+                var.id
+            );
         }
         self.grads.get(var.id).and_then(|g| g.as_ref())
     }

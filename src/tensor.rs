@@ -239,12 +239,12 @@ struct Formatter {
 
 impl Formatter {
     fn new(values: &[f32]) -> Formatter {
+        // As in PyTorch, the mode and the column width come from the nonzero
+        // finite values only; zeros, `nan` and `inf` are padded to that width.
         let finite: Vec<f32> = values.iter().copied().filter(|x| x.is_finite() && *x != 0.0).collect();
         let mut fmt = Formatter { mode: Mode::Int, width: 1 };
         if finite.is_empty() {
-            // Only zeros and non-finite values: PyTorch prints `0.`, `nan`, `inf`.
-            fmt.width = values.iter().map(|&v| fmt.raw(v).len()).max().unwrap_or(1);
-            return fmt;
+            return fmt; // only zeros and non-finite values: `0.`, `nan`, `inf`
         }
         let max = finite.iter().fold(0.0f64, |m, &x| m.max(x.abs() as f64));
         let min = finite.iter().fold(f64::INFINITY, |m, &x| m.min(x.abs() as f64));
@@ -256,7 +256,7 @@ impl Formatter {
         } else {
             Mode::Fixed
         };
-        fmt.width = values.iter().map(|&v| fmt.raw(v).len()).max().unwrap_or(1);
+        fmt.width = finite.iter().map(|&v| fmt.raw(v).len()).max().unwrap_or(1);
         fmt
     }
 
@@ -368,7 +368,12 @@ impl fmt::Display for Tensor {
             }
         };
         let suffix = format!("shape={}", self.shape);
-        let last_line = body.len() - body.rfind('\n').map_or(0, |i| i + 1) + prefix.len();
+        // PyTorch's `_add_suffixes` rule, including its count of two
+        // characters more than the last line holds.
+        let last_line = match body.rfind('\n') {
+            Some(i) => body.len() - i - 1,
+            None => prefix.len() + body.len(),
+        } + 2;
         if last_line + suffix.len() + 2 > LINE_WIDTH {
             write!(f, "{prefix}{body},\n{}{suffix})", " ".repeat(prefix.len()))
         } else {
@@ -426,6 +431,27 @@ mod tests {
             t.to_string(),
             "tensor([[[0., 1.],\n         [2., 3.]],\n\n        [[4., 5.],\n         [6., 7.]]], shape=[2, 2, 2])"
         );
+    }
+
+    #[test]
+    fn display_pads_to_the_width_of_the_nonzero_finite_values_only() {
+        let t = Tensor::from_vec(vec![1.0, f32::NEG_INFINITY, 1.0, 1.0], [2, 2]);
+        assert_eq!(t.to_string(), "tensor([[1., -inf],\n        [1., 1.]], shape=[2, 2])");
+        let t = Tensor::from_vec(vec![0.0, f32::NAN], [2]);
+        assert_eq!(t.to_string(), "tensor([0., nan], shape=[2])");
+    }
+
+    #[test]
+    fn the_shape_goes_on_its_own_line_only_when_the_last_line_is_full() {
+        // Last line "        [ 6.5000, ..., 11.5000]]" is 63 characters: the suffix fits.
+        let t = Tensor::from_vec((0..12).map(|x| x as f32 + 0.5).collect(), [2, 6]);
+        assert!(t.to_string().ends_with("11.5000]], shape=[2, 6])"), "{t}");
+        // One line of 63 characters: 63 + 2 + 12 + 2 <= 80, so the shape follows it.
+        let t = Tensor::from_vec((0..7).map(|x| x as f32 + 0.5).collect(), [7]);
+        assert!(t.to_string().ends_with("6.5000], shape=[7])"), "{t}");
+        // One line of 71 characters: 71 + 2 + 12 + 2 > 80, so the shape wraps.
+        let t = Tensor::from_vec((0..8).map(|x| x as f32 + 0.5).collect(), [8]);
+        assert!(t.to_string().ends_with("7.5000],\n       shape=[8])"), "{t}");
     }
 
     #[test]

@@ -268,3 +268,79 @@ fn gradcheck_reports_its_margin() {
     // A correct rule sits far inside the tolerance, not at its edge.
     assert!(report.worst_ratio < 0.2, "worst ratio {}", report.worst_ratio);
 }
+
+#[test]
+fn gradcheck_is_not_fooled_by_rounding_in_large_inputs() {
+    // Rows near 1000: the row mean rounds at about 6e-5, which the finite
+    // differences see as noise. The check must still pass for a correct
+    // rule, on every seed.
+    for seed in 0..50 {
+        let x = Tensor::normal([4, 16], 1000.0, 1.0, &mut Rng::new(seed));
+        assert_gradcheck(|_t, v| v[0].layer_norm(None, None, 1e-5), &[x]);
+    }
+}
+
+/// A softmax whose backward rule returns a million times the right answer.
+struct SoftmaxHugeBackward;
+
+impl Backward for SoftmaxHugeBackward {
+    fn name(&self) -> &'static str {
+        "softmax_huge_backward"
+    }
+    fn backward(&self, _x: &[&Tensor], y: &Tensor, dy: &Tensor) -> Vec<Tensor> {
+        let s: f32 = y.data().iter().zip(dy.data()).map(|(y, d)| y * d).sum();
+        vec![y.zip_map(dy, |y, d| 1e6 * y * (d - s))]
+    }
+}
+
+#[test]
+fn a_wrong_rule_cannot_widen_its_own_tolerance() {
+    // The tolerance is built from the function's values only, so a rule that
+    // returns huge gradients is caught like any other.
+    let x = Tensor::normal([1, 5], 0.0, 1.0, &mut Rng::new(16));
+    let err = gradcheck(
+        |_t, v| {
+            let y = (*v[0].softmax().value()).clone();
+            v[0].tape().push(y, &[v[0]], SoftmaxHugeBackward)
+        },
+        &[x],
+    )
+    .unwrap_err();
+    assert!(err.received.abs() > 1e3 * err.expected.abs(), "{err}");
+}
+
+#[test]
+fn gradcheck_skips_outputs_that_are_minus_infinity_under_a_mask() {
+    let x = Tensor::normal([3, 3], 0.0, 1.0, &mut Rng::new(17));
+    assert_gradcheck(|_t, v| v[0].causal_mask(), &[x]);
+}
+
+#[test]
+fn log_softmax_keeps_its_precision_for_huge_logits() {
+    // ln softmax([30000, 29999, 29998]) = [0, -1, -2] - ln(1 + e^-1 + e^-2)
+    let tape = Tape::new();
+    let x = tape.leaf(Tensor::from_vec(vec![30000.0, 29999.0, 29998.0], [1, 3]));
+    let y = x.log_softmax().value();
+    let lse = (1.0f64 + (-1.0f64).exp() + (-2.0f64).exp()).ln();
+    for (j, &v) in y.data().iter().enumerate() {
+        let expected = (-(j as f64) - lse) as f32;
+        // The same value computed at logits near 0: a few ulps.
+        approx::assert_relative_eq!(v, expected, max_relative = 4.0 * f32::EPSILON);
+    }
+}
+
+#[test]
+fn ops_on_empty_axes_give_empty_or_zero_results() {
+    let tape = Tape::new();
+    let a = tape.leaf(Tensor::zeros([2, 0]));
+    let b = tape.leaf(Tensor::zeros([0, 3]));
+    let y = a.matmul(b); // an empty sum: zeros
+    assert_eq!(*y.value(), Tensor::zeros([2, 3]));
+    let g = tape.backward(y.sum());
+    assert_eq!(g[a].dims(), &[2, 0]);
+    assert_eq!(g[b].dims(), &[0, 3]);
+    let batched = tape.leaf(Tensor::zeros([3, 2, 0])).matmul(tape.leaf(Tensor::zeros([3, 0, 4])));
+    assert_eq!(*batched.value(), Tensor::zeros([3, 2, 4]));
+    let rows = tape.leaf(Tensor::zeros([0, 4])).add_bias(tape.leaf(Tensor::ones([4])));
+    assert_eq!(rows.shape().dims(), &[0, 4]);
+}

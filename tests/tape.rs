@@ -141,30 +141,6 @@ fn mixing_tapes_is_caught() {
 }
 
 #[test]
-fn a_shape_error_points_at_the_callers_line() {
-    let tape = Tape::new();
-    let x = tape.leaf(Tensor::ones([2, 5, 64]));
-    let fx = tape.leaf(Tensor::ones([2, 5, 128]));
-    // #[track_caller] makes the panic's location the line that wrote `x + fx`,
-    // not a line inside resgrad. A panic hook records the location (only for
-    // this thread: other tests panic concurrently).
-    let location = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-    let sink = location.clone();
-    let me = std::thread::current().id();
-    let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        if let (true, Some(l)) = (std::thread::current().id() == me, info.location()) {
-            *sink.lock().unwrap() = format!("{}:{}", l.file(), l.line());
-        }
-    }));
-    let line = line!() + 1;
-    let result = catch_unwind(AssertUnwindSafe(|| x + fx));
-    std::panic::set_hook(previous);
-    assert!(result.is_err());
-    assert_eq!(*location.lock().unwrap(), format!("tests/tape.rs:{line}"));
-}
-
-#[test]
 fn adding_a_narrower_branch_to_a_skip_names_the_projection_shortcut() {
     let tape = Tape::new();
     let x = tape.leaf(Tensor::ones([2, 5, 64]));
@@ -216,4 +192,51 @@ fn the_json_trace_lists_every_node_with_value_and_gradient() {
     ));
     assert!(json.contains("\"op\": \"add\", \"detail\": \"\", \"label\": null, \"inputs\": [0, 1]"));
     assert!(json.contains("\"op\": \"sum\""));
+}
+
+/// Runs `f`, which must panic, and returns the file and line the panic
+/// reports (only panics on this thread are recorded: tests run in parallel).
+fn panic_location(f: impl FnOnce()) -> String {
+    let location = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let sink = location.clone();
+    let me = std::thread::current().id();
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if let (true, Some(l)) = (std::thread::current().id() == me, info.location()) {
+            *sink.lock().unwrap() = format!("{}:{}", l.file(), l.line());
+        }
+    }));
+    let result = catch_unwind(AssertUnwindSafe(f));
+    std::panic::set_hook(previous);
+    assert!(result.is_err(), "expected a panic");
+    location.lock().unwrap().clone()
+}
+
+/// Asserts that `f` panics and that the panic names `tests/tape.rs:line`.
+#[track_caller]
+fn assert_panics_at(line: u32, f: impl FnOnce()) {
+    assert_eq!(panic_location(f), format!("tests/tape.rs:{line}"));
+}
+
+/// Takes a result the test does not need (the op is expected to panic first).
+fn ignore(_: Var<'_>) {}
+
+#[test]
+fn every_shape_error_points_at_the_callers_line() {
+    let tape = Tape::new();
+    let x = tape.leaf(Tensor::ones([2, 3]));
+    let fx = tape.leaf(Tensor::ones([2, 4]));
+    assert_panics_at(line!(), || ignore(x + fx));
+    assert_panics_at(line!(), || ignore(x.matmul(x)));
+    assert_panics_at(line!(), || ignore(x.broadcast_to([4, 5])));
+    assert_panics_at(line!(), || ignore(x.narrow(1, 2, 5)));
+    assert_panics_at(line!(), || ignore(x.add_bias(x)));
+    assert_panics_at(line!(), || ignore(x.permute(&[0, 0])));
+    assert_panics_at(line!(), || ignore(x.reshape([4])));
+    assert_panics_at(line!(), || ignore(x.cross_entropy(&[0, 7])));
+    assert_panics_at(line!(), || ignore(x.layer_norm(Some(x), None, 1e-5)));
+    assert_panics_at(line!(), || ignore(x.sum_axis(2)));
+    assert_panics_at(line!(), || drop(x.split(&[1, 1], 1)));
+    assert_panics_at(line!(), || ignore(Var::concat(&[x, x.transpose()], 0)));
+    assert_panics_at(line!(), || drop(tape.backward(x)));
 }

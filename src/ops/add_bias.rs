@@ -27,6 +27,9 @@ impl<'t> Var<'t> {
             );
         }
         let mut y = (*x).clone();
+        if b.numel() == 0 {
+            return self.tape().push(y, &[self, bias], AddBias); // rows of width 0: nothing to add
+        }
         for row in y.data_mut().chunks_exact_mut(b.numel()) {
             kernels::add_assign(row, b.data());
         }
@@ -43,6 +46,9 @@ impl Backward for AddBias {
 
     fn backward(&self, x: &[&Tensor], _y: &Tensor, dy: &Tensor) -> Vec<Tensor> {
         let mut db = Tensor::zeros(x[1].shape());
+        if db.numel() == 0 {
+            return vec![dy.clone(), db];
+        }
         for row in dy.data().chunks_exact(db.numel()) {
             kernels::add_assign(db.data_mut(), row); // db[j] = Σ_r dy[r, j]
         }

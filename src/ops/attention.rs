@@ -37,7 +37,14 @@ pub fn scaled_dot_product_attention_with_weights<'t>(
     v: Var<'t>,
     causal: bool,
 ) -> (Var<'t>, Var<'t>) {
-    let d = q.shape().last();
+    let (qs, ks, vs) = (q.shape(), k.shape(), v.shape());
+    if qs.rank() < 2 || ks.rank() < 2 || vs.rank() < 2 || qs.last() == 0 {
+        panic!(
+            "scaled_dot_product_attention: q, k, v have shapes {qs}, {ks}, {vs}\n  \
+             each needs shape [..., T, D] with D > 0: one row per position, one column per feature"
+        );
+    }
+    let d = qs.last();
     let scores = q.matmul(k.transpose()).scale(1.0 / (d as f32).sqrt()); // [..., T, S]
     let scores = if causal { scores.causal_mask() } else { scores };
     let weights = scores.softmax(); // [..., T, S]

@@ -47,32 +47,25 @@ impl Backward for Broadcast {
 /// broadcast to `to`.
 #[track_caller]
 fn broadcast_steps(from: &Shape, to: &Shape) -> Vec<usize> {
-    let fail = || -> ! {
+    let lead = to.rank().saturating_sub(from.rank());
+    let strides = from.strides();
+    let mut steps = Vec::with_capacity(to.rank());
+    for axis in 0..to.rank() {
+        let step = match axis.checked_sub(lead).map(|a| (a, from.dims()[a])) {
+            None => 0,                                          // a new leading axis
+            Some((a, d)) if d == to.dims()[axis] => strides[a], // kept as it is
+            Some((_, 1)) => 0,                                  // size 1, repeated
+            Some(_) => break,
+        };
+        steps.push(step);
+    }
+    if from.rank() > to.rank() || steps.len() != to.rank() {
         panic!(
             "broadcast_to: cannot broadcast shape {from} to {to}\n  \
              matching axes from the right, each axis of {from} must equal the target's or be 1"
-        )
-    };
-    if from.rank() > to.rank() {
-        fail();
+        );
     }
-    let lead = to.rank() - from.rank();
-    let strides = from.strides();
-    (0..to.rank())
-        .map(|axis| {
-            if axis < lead {
-                return 0;
-            }
-            let d = from.dims()[axis - lead];
-            if d == to.dims()[axis] {
-                strides[axis - lead]
-            } else if d == 1 {
-                0
-            } else {
-                fail()
-            }
-        })
-        .collect()
+    steps
 }
 
 /// Calls `f(output offset, input offset)` for every output element.

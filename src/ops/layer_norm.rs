@@ -44,7 +44,7 @@ impl<'t> Var<'t> {
         for (x, y) in x.data().chunks_exact(c).zip(y.data_mut().chunks_exact_mut(c)) {
             let mu = kernels::sum(x) / c as f32;
             // Two passes: Σ (x − μ)² does not cancel catastrophically as Σ x² − C μ² can.
-            let var = x.iter().map(|&v| (v - mu) * (v - mu)).sum::<f32>() / c as f32;
+            let var = kernels::sum_map(x, |v| (v - mu) * (v - mu)) / c as f32;
             let r = 1.0 / (var + eps).sqrt();
             for (y, &v) in y.iter_mut().zip(x) {
                 *y = (v - mu) * r;

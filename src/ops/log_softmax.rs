@@ -21,8 +21,10 @@ impl<'t> Var<'t> {
         let mut y = (*x).clone();
         for row in y.data_mut().chunks_exact_mut(c) {
             let m = kernels::max(row);
-            let lse = m + row.iter().map(|&v| (v - m).exp()).sum::<f32>().ln();
-            row.iter_mut().for_each(|v| *v -= lse);
+            let ln_s = kernels::sum_map(row, |v| (v - m).exp()).ln();
+            // (x − m) − ln s, not x − (m + ln s): for logits near 3e4 the
+            // latter rounds m + ln s to a multiple of 2^-9 and loses ln s.
+            row.iter_mut().for_each(|v| *v = (*v - m) - ln_s);
         }
         self.tape().push(y, &[self], LogSoftmax { c })
     }

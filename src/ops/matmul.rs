@@ -41,6 +41,9 @@ impl Backward for MatMul {
         let (a, b) = (x[0], x[1]);
         let MatmulDims { batch, m, k, n, shared_rhs } = self.dims;
         let (mut da, mut db) = (Tensor::zeros(a.shape()), Tensor::zeros(b.shape()));
+        if batch * m * k * n == 0 {
+            return vec![da, db]; // nothing was multiplied, so nothing flows back
+        }
         if shared_rhs {
             // Fold the batch into rows: A is [batch*M, K], dY is [batch*M, N].
             let rows = batch * m;
@@ -99,7 +102,7 @@ impl MatmulDims {
                  did you mean to transpose one of them?"
             );
         }
-        let batch = a.numel() / (m * k).max(1);
+        let batch = a.dims()[..a.rank() - 2].iter().product();
         let shared_rhs = b.rank() == 2;
         if !shared_rhs && a.dims()[..a.rank() - 2] != b.dims()[..b.rank() - 2] {
             panic!(
@@ -120,6 +123,9 @@ impl MatmulDims {
 
     fn forward(&self, a: &[f32], b: &[f32], y: &mut [f32]) {
         let MatmulDims { batch, m, k, n, shared_rhs } = *self;
+        if batch * m * k * n == 0 {
+            return; // an empty product: Y stays zero (or is empty)
+        }
         if shared_rhs {
             kernels::matmul(a, b, y, batch * m, k, n);
         } else {

@@ -14,7 +14,7 @@ impl<'t> Var<'t> {
         let (a, b) = (self.value(), target.value());
         assert_same_shape("mse_loss", a.shape(), b.shape());
         let n = a.numel() as f32;
-        let s: f32 = a.data().iter().zip(b.data()).map(|(a, b)| (a - b) * (a - b)).sum();
+        let s = crate::kernels::squared_distance(a.data(), b.data());
         self.tape().push(Tensor::scalar(s / n), &[self, target], MseLoss)
     }
 }

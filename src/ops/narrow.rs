@@ -16,10 +16,10 @@ impl<'t> Var<'t> {
         let x = self.value();
         crate::shape::check_axis("narrow", x.shape(), axis);
         let size = x.dims()[axis];
-        if start + len > size {
+        if start.checked_add(len).is_none_or(|end| end > size) {
             panic!(
-                "narrow: range {start}..{} is out of bounds for axis {axis} of shape {} (size {size})",
-                start + len,
+                "narrow: range {start}..{start}+{len} is out of bounds for axis {axis} of shape {} (size {size})\n  \
+                 start + len must be at most {size}",
                 x.shape()
             );
         }

@@ -60,7 +60,11 @@ impl Backward for Softmax {
 #[track_caller]
 pub(crate) fn last_axis(op: &str, x: &Tensor) -> usize {
     if x.shape().rank() == 0 || x.shape().last() == 0 {
-        panic!("{op}: works along the last axis, which shape {} does not have (or is empty)", x.shape());
+        panic!(
+            "{op}: works along the last axis, but shape {} has no last axis or an empty one\n  \
+             give it at least one axis with at least one element, e.g. reshape a scalar to [1]",
+            x.shape()
+        );
     }
     x.shape().last()
 }

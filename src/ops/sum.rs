@@ -31,6 +31,15 @@ pub(crate) fn reduce_axis(x: &Tensor, axis: usize, op: &str) -> Tensor {
     crate::shape::check_axis(op, x.shape(), axis);
     let (outer, size, inner) = x.shape().split_at_axis(axis);
     let mut y = Tensor::zeros(x.shape().remove_axis(axis));
+    if inner == 1 {
+        // The last axis: one contiguous row per output, summed with lanes.
+        if size > 0 {
+            for (y, row) in y.data_mut().iter_mut().zip(x.data().chunks_exact(size)) {
+                *y = kernels::sum(row);
+            }
+        }
+        return y;
+    }
     for o in 0..outer {
         let acc = &mut y.data_mut()[o * inner..(o + 1) * inner];
         for s in 0..size {
