@@ -194,6 +194,34 @@ fn the_json_trace_lists_every_node_with_value_and_gradient() {
     assert!(json.contains("\"op\": \"sum\""));
 }
 
+#[test]
+fn the_json_trace_is_valid_json_that_reads_back_to_the_tape() {
+    let mut rng = Rng::new(3);
+    let tape = Tape::new();
+    let x = tape.leaf(Tensor::normal([2, 3], 0.0, 1.0, &mut rng)).label("x \"quoted\"\n");
+    let w = tape.leaf(Tensor::normal([3, 2], 0.0, 1.0, &mut rng));
+    let scores = x.matmul(w).causal_mask(); // holds -inf
+    let y = x + scores.softmax().matmul(x);
+    let g = tape.backward(y.mean());
+    let doc = common::json::parse(&tape.to_json(Some(&g))).expect("the trace is valid JSON");
+    let Some(common::json::Json::Arr(nodes)) = doc.get("nodes") else { panic!("no nodes array") };
+    assert_eq!(nodes.len(), tape.len());
+    for (id, node) in nodes.iter().enumerate() {
+        assert_eq!(node.get("id"), Some(&common::json::Json::Num(id as f64)));
+        let Some(common::json::Json::Arr(value)) = node.get("value") else { panic!("node {id}: no value") };
+        let Some(common::json::Json::Arr(shape)) = node.get("shape") else { panic!("node {id}: no shape") };
+        let numel: f64 =
+            shape.iter().map(|d| if let common::json::Json::Num(d) = d { *d } else { 0.0 }).product();
+        assert_eq!(value.len() as f64, numel, "node {id}");
+        // Every node reaches the loss here, so every one has a gradient.
+        assert!(matches!(node.get("grad"), Some(common::json::Json::Arr(_))), "node {id}");
+    }
+    assert_eq!(nodes[0].get("label"), Some(&common::json::Json::Str("x \"quoted\"\n".into())));
+    // -inf from the mask is written as a string, which JSON can hold.
+    let Some(common::json::Json::Arr(masked)) = nodes[3].get("value") else { panic!() };
+    assert!(masked.contains(&common::json::Json::Str("-inf".into())));
+}
+
 /// Runs `f`, which must panic, and returns the file and line the panic
 /// reports (only panics on this thread are recorded: tests run in parallel).
 fn panic_location(f: impl FnOnce()) -> String {
