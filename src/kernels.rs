@@ -114,6 +114,32 @@ pub fn axpy(acc: &mut [f32], alpha: f32, x: &[f32]) {
     }
 }
 
+/// Walks a strided view of a buffer: calls `f(out, src)` for every position
+/// of an array of shape `dims`, in row-major order, where `out` counts up
+/// from 0 and `src` advances by `steps[axis]` per step along `axis`.
+///
+/// With the source's strides reordered this is a permutation; with some
+/// steps set to 0 it is a broadcast. An odometer keeps `src` up to date
+/// with one addition per step instead of a multiply per axis.
+pub fn for_each_strided(dims: &[usize], steps: &[usize], mut f: impl FnMut(usize, usize)) {
+    assert_eq!(dims.len(), steps.len(), "for_each_strided: one step per axis");
+    let total: usize = dims.iter().product();
+    let mut index = vec![0usize; dims.len()];
+    let mut src = 0;
+    for out in 0..total {
+        f(out, src);
+        for axis in (0..dims.len()).rev() {
+            index[axis] += 1;
+            src += steps[axis];
+            if index[axis] < dims[axis] {
+                break;
+            }
+            src -= steps[axis] * dims[axis];
+            index[axis] = 0;
+        }
+    }
+}
+
 /// Transposes a row-major `[rows, cols]` matrix into `[cols, rows]`, in
 /// square tiles so that both the reads and the writes stay in cache.
 #[track_caller]

@@ -6,6 +6,7 @@
 //! A value copied to many places in the forward pass collects the gradient
 //! of every copy in the backward pass: the same rule as a bias row.
 
+use crate::kernels;
 use crate::shape::Shape;
 use crate::tape::{Backward, Var};
 use crate::tensor::Tensor;
@@ -19,7 +20,7 @@ impl<'t> Var<'t> {
         let shape = shape.into();
         let steps = broadcast_steps(x.shape(), &shape);
         let mut y = Tensor::zeros(shape.clone());
-        for_each_source(&shape, &steps, |out, src| y.data_mut()[out] = x.data()[src]);
+        kernels::for_each_strided(shape.dims(), &steps, |out, src| y.data_mut()[out] = x.data()[src]);
         self.tape().push(y, &[self], Broadcast { steps })
     }
 }
@@ -38,7 +39,7 @@ impl Backward for Broadcast {
     fn backward(&self, x: &[&Tensor], _y: &Tensor, dy: &Tensor) -> Vec<Tensor> {
         let mut dx = Tensor::zeros(x[0].shape());
         let g = dy.data();
-        for_each_source(dy.shape(), &self.steps, |out, src| dx.data_mut()[src] += g[out]);
+        kernels::for_each_strided(dy.dims(), &self.steps, |out, src| dx.data_mut()[src] += g[out]);
         vec![dx]
     }
 }
@@ -66,25 +67,6 @@ fn broadcast_steps(from: &Shape, to: &Shape) -> Vec<usize> {
         );
     }
     steps
-}
-
-/// Calls `f(output offset, input offset)` for every output element.
-fn for_each_source(shape: &Shape, steps: &[usize], mut f: impl FnMut(usize, usize)) {
-    let dims = shape.dims();
-    let mut index = vec![0usize; dims.len()];
-    let mut src = 0;
-    for out in 0..shape.numel() {
-        f(out, src);
-        for axis in (0..dims.len()).rev() {
-            index[axis] += 1;
-            src += steps[axis];
-            if index[axis] < dims[axis] {
-                break;
-            }
-            src -= steps[axis] * dims[axis];
-            index[axis] = 0;
-        }
-    }
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! forward:  y[i_p0, i_p1, …] = x[i_0, i_1, …]   (output axis j is input axis p[j])
 //! backward: dx = permute(dy, p⁻¹)
 
+use crate::kernels;
 use crate::shape::Shape;
 use crate::tape::{Backward, Var};
 use crate::tensor::Tensor;
@@ -63,21 +64,8 @@ fn permute_tensor(x: &Tensor, perm: &[usize]) -> Tensor {
     // Stride in the input of one step along each output axis.
     let steps: Vec<usize> = perm.iter().map(|&p| in_strides[p]).collect();
     let mut y = Tensor::zeros(out_dims.clone());
-    let mut index = vec![0usize; out_dims.len()];
-    let mut src = 0usize;
-    for out in y.data_mut() {
-        *out = x.data()[src];
-        // Odometer increment of the output index, updating the input offset.
-        for axis in (0..index.len()).rev() {
-            index[axis] += 1;
-            src += steps[axis];
-            if index[axis] < out_dims[axis] {
-                break;
-            }
-            src -= steps[axis] * out_dims[axis];
-            index[axis] = 0;
-        }
-    }
+    let (src, dst) = (x.data(), y.data_mut());
+    kernels::for_each_strided(&out_dims, &steps, |out, at| dst[out] = src[at]);
     y
 }
 
