@@ -68,7 +68,10 @@
 //! not a crash.
 
 pub mod check;
+#[cfg(feature = "safetensors")]
+pub mod io;
 pub mod kernels;
+pub mod nn;
 pub mod ops;
 pub mod rng;
 pub mod shape;

@@ -22,6 +22,7 @@
 //! | [`broadcast_to`](Var::broadcast_to) | `repeat along new or size-1 axes` | `dx = dy summed over those axes` |
 //! | [`concat`](Var::concat) | `y = [a, b, …] along an axis` | `da, db, … = the matching slices of dy` |
 //! | [`narrow`](Var::narrow) | `y = x[start..start+len] along an axis` | `dx = dy placed in zeros` |
+//! | [`gather_rows`](Var::gather_rows) | `y[i] = w[ids[i]]` | `dw[v] = Σ_{i: ids[i] = v} dy[i]` |
 //! | [`sum`](Var::sum) | `y = Σ x` | `dx = dy, repeated` |
 //! | [`mean`](Var::mean) | `y = Σ x / n` | `dx = dy / n, repeated` |
 //! | [`relu`](Var::relu) | `y = max(x, 0)` | `dx = dy * 1[x > 0]` |
@@ -52,6 +53,7 @@ mod concat;
 mod cross_entropy;
 mod dropout;
 mod exp;
+mod gather_rows;
 mod gelu;
 mod layer_norm;
 mod log;

@@ -1,0 +1,104 @@
+//! The context of one forward pass: the tape, the parameters, train or eval
+//! mode, the dropout generator, and the activations recorded for inspection.
+
+use super::params::{ParamGrads, ParamId, Params};
+use crate::rng::Rng;
+use crate::tape::{Grads, Tape, Var};
+use crate::tensor::Tensor;
+use std::cell::RefCell;
+
+/// One forward pass: which tape records it, which parameters it reads,
+/// whether it is training (dropout on) or evaluating (dropout off).
+pub struct Ctx<'t> {
+    tape: &'t Tape,
+    params: &'t Params,
+    leaves: RefCell<Vec<Option<Var<'t>>>>,
+    training: bool,
+    rng: RefCell<Rng>,
+    recorded: RefCell<Vec<(String, Var<'t>)>>,
+}
+
+impl<'t> Ctx<'t> {
+    /// A training pass: dropout is active, with masks drawn from a
+    /// generator seeded with `seed` (use a different seed each step).
+    pub fn train(tape: &'t Tape, params: &'t Params, seed: u64) -> Ctx<'t> {
+        Ctx::new(tape, params, true, seed)
+    }
+
+    /// An evaluation pass: dropout is the identity.
+    pub fn eval(tape: &'t Tape, params: &'t Params) -> Ctx<'t> {
+        Ctx::new(tape, params, false, 0)
+    }
+
+    fn new(tape: &'t Tape, params: &'t Params, training: bool, seed: u64) -> Ctx<'t> {
+        Ctx {
+            tape,
+            params,
+            leaves: RefCell::new(vec![None; params.len()]),
+            training,
+            rng: RefCell::new(Rng::new(seed)),
+            recorded: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// The tape this pass records on.
+    pub fn tape(&self) -> &'t Tape {
+        self.tape
+    }
+
+    /// The parameter store this pass reads.
+    pub fn params(&self) -> &'t Params {
+        self.params
+    }
+
+    /// True in a training pass.
+    pub fn training(&self) -> bool {
+        self.training
+    }
+
+    /// The parameter as a node of the tape: recorded as a leaf on first use,
+    /// the same node after that (so a shared weight sums its gradients).
+    #[track_caller]
+    pub fn param(&self, id: ParamId) -> Var<'t> {
+        let mut leaves = self.leaves.borrow_mut();
+        if id.0 >= leaves.len() {
+            panic!(
+                "Ctx::param: parameter #{} does not exist in this store ({} parameters)\n  \
+                 was the layer built on a different Params than the one given to the Ctx?",
+                id.0,
+                leaves.len()
+            );
+        }
+        *leaves[id.0].get_or_insert_with(|| self.tape.leaf(self.params.get(id).clone()).label(self.params.name(id)))
+    }
+
+    /// Records data (inputs, targets, masks) as a constant.
+    pub fn input(&self, value: Tensor) -> Var<'t> {
+        self.tape.constant(value)
+    }
+
+    /// Inverted dropout with probability `p` in training, the identity in
+    /// evaluation; masks come from this pass's seeded generator.
+    #[track_caller]
+    pub fn dropout(&self, x: Var<'t>, p: f32) -> Var<'t> {
+        x.dropout(p, &mut self.rng.borrow_mut(), self.training)
+    }
+
+    /// Remembers an intermediate value under a name, for
+    /// [`inspect::activation_stats`](crate::inspect::activation_stats).
+    pub fn record(&self, name: impl Into<String>, value: Var<'t>) {
+        self.recorded.borrow_mut().push((name.into(), value));
+    }
+
+    /// The values recorded with [`Ctx::record`], in order.
+    pub fn recorded(&self) -> Vec<(String, Var<'t>)> {
+        self.recorded.borrow().clone()
+    }
+
+    /// The gradient of every parameter this pass used, taken from the
+    /// result of `tape.backward`.
+    pub fn param_grads(&self, grads: &Grads) -> ParamGrads {
+        let leaves = self.leaves.borrow();
+        ParamGrads { grads: leaves.iter().map(|leaf| leaf.and_then(|v| grads.get(v).cloned())).collect() }
+    }
+}

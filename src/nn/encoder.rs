@@ -1,0 +1,236 @@
+//! `TransformerEncoderLayer` and `TransformerEncoder`, with PyTorch's
+//! semantics, defaults, layouts and parameter names.
+//!
+//! Post-norm (PyTorch's default, the original Transformer's "Add & Norm"):
+//!
+//! ```text
+//! x = norm1(x + dropout1(self_attn(x)))
+//! x = norm2(x + dropout2(ff(x)))
+//! ```
+//!
+//! Pre-norm (`norm_first = true`, what most deep models use today):
+//!
+//! ```text
+//! x = x + dropout1(self_attn(norm1(x)))
+//! x = x + dropout2(ff(norm2(x)))
+//! ```
+//!
+//! The difference is where the skip lands. In pre-norm the sum `x + …` is
+//! the layer's output, so the residual stream runs from the first layer to
+//! the last untouched by any norm, and so does its gradient. In post-norm
+//! every layer's output passes through a LayerNorm, whose Jacobian sits on
+//! the path from the loss to every earlier layer.
+
+use super::{Activation, Ctx, Dropout, FeedForward, LayerNorm, Module, MultiHeadAttention, ParamId, ResidualOptions, Scope};
+use crate::rng::Rng;
+use crate::tape::Var;
+
+/// The settings of a [`TransformerEncoderLayer`], with PyTorch's defaults.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EncoderLayerConfig {
+    /// Model width.
+    pub d_model: usize,
+    /// Number of attention heads.
+    pub nhead: usize,
+    /// Hidden width of the feed-forward block (default 2048).
+    pub dim_feedforward: usize,
+    /// Dropout probability everywhere (default 0.1).
+    pub dropout: f32,
+    /// Feed-forward nonlinearity (default ReLU).
+    pub activation: Activation,
+    /// LayerNorm eps (default 1e-5).
+    pub layer_norm_eps: f32,
+    /// Inputs are `[batch, seq, d]` if true, `[seq, batch, d]` if false (default false).
+    pub batch_first: bool,
+    /// Pre-norm if true, post-norm if false (default false).
+    pub norm_first: bool,
+    /// Biases in the linear layers (default true).
+    pub bias: bool,
+    /// Experiment switches for both residual connections.
+    pub residual: ResidualOptions,
+}
+
+impl EncoderLayerConfig {
+    /// `TransformerEncoderLayer(d_model, nhead)` with every other setting at PyTorch's default.
+    pub fn new(d_model: usize, nhead: usize) -> Self {
+        EncoderLayerConfig {
+            d_model,
+            nhead,
+            dim_feedforward: 2048,
+            dropout: 0.1,
+            activation: Activation::Relu,
+            layer_norm_eps: 1e-5,
+            batch_first: false,
+            norm_first: false,
+            bias: true,
+            residual: ResidualOptions::default(),
+        }
+    }
+
+    /// Sets `dim_feedforward`.
+    pub fn dim_feedforward(mut self, n: usize) -> Self {
+        self.dim_feedforward = n;
+        self
+    }
+
+    /// Sets `dropout`.
+    pub fn dropout(mut self, p: f32) -> Self {
+        self.dropout = p;
+        self
+    }
+
+    /// Sets the activation.
+    pub fn activation(mut self, a: Activation) -> Self {
+        self.activation = a;
+        self
+    }
+
+    /// Sets `batch_first`.
+    pub fn batch_first(mut self, yes: bool) -> Self {
+        self.batch_first = yes;
+        self
+    }
+
+    /// Sets `norm_first` (pre-norm).
+    pub fn norm_first(mut self, yes: bool) -> Self {
+        self.norm_first = yes;
+        self
+    }
+
+    /// Sets the residual experiment switches.
+    pub fn residual(mut self, options: ResidualOptions) -> Self {
+        self.residual = options;
+        self
+    }
+}
+
+/// One transformer encoder layer: self-attention then feed-forward, each
+/// wrapped in a residual connection and a LayerNorm.
+#[derive(Clone, Debug)]
+pub struct TransformerEncoderLayer {
+    /// `self_attn`.
+    pub self_attn: MultiHeadAttention,
+    /// `linear1`, `activation`, `dropout`, `linear2` (named at the layer's top level, as in PyTorch).
+    pub ff: FeedForward,
+    /// `norm1`.
+    pub norm1: LayerNorm,
+    /// `norm2`.
+    pub norm2: LayerNorm,
+    /// Dropout after self-attention.
+    pub dropout1: Dropout,
+    /// Dropout after the feed-forward block.
+    pub dropout2: Dropout,
+    /// The ReZero gates of the two sublayers (`sa_gate`, `ff_gate`), if enabled.
+    pub gates: [Option<ParamId>; 2],
+    /// The settings it was built with.
+    pub config: EncoderLayerConfig,
+}
+
+impl TransformerEncoderLayer {
+    /// Registers the layer's parameters in `scope` under PyTorch's names.
+    pub fn new(scope: &mut Scope<'_>, config: EncoderLayerConfig, rng: &mut Rng) -> Self {
+        let c = config;
+        let self_attn = MultiHeadAttention::new(&mut scope.sub("self_attn"), c.d_model, c.nhead, c.dropout, c.bias, rng);
+        let ff = FeedForward::new(scope, c.d_model, c.dim_feedforward, c.activation, c.dropout, rng);
+        let norm1 = LayerNorm::with_options(&mut scope.sub("norm1"), c.d_model, c.layer_norm_eps, true);
+        let norm2 = LayerNorm::with_options(&mut scope.sub("norm2"), c.d_model, c.layer_norm_eps, true);
+        if c.residual.zero_init {
+            self_attn.out_proj.zero_init(scope.params());
+            ff.linear2.zero_init(scope.params());
+        }
+        let gates = [c.residual.gate(scope, "sa_gate"), c.residual.gate(scope, "ff_gate")];
+        TransformerEncoderLayer {
+            self_attn,
+            ff,
+            norm1,
+            norm2,
+            dropout1: Dropout::new(c.dropout),
+            dropout2: Dropout::new(c.dropout),
+            gates,
+            config,
+        }
+    }
+
+    // ANCHOR: encoder_layer_forward
+    /// The layer on `[batch, seq, d]` input, whatever `batch_first` says,
+    /// optionally with a causal mask.
+    pub fn forward_batch_first<'t>(&self, ctx: &Ctx<'t>, x: Var<'t>, causal: bool) -> Var<'t> {
+        let (r, [g1, g2]) = (&self.config.residual, self.gates);
+        let sa = |h: Var<'t>| self.dropout1.forward(ctx, self.self_attn.attend(ctx, h, h, h, causal).0);
+        let ff = |h: Var<'t>| self.dropout2.forward(ctx, self.ff.forward(ctx, h));
+        if self.config.norm_first {
+            let x = r.join(ctx, x, sa(self.norm1.forward(ctx, x)), g1); // x + SA(LN(x))
+            r.join(ctx, x, ff(self.norm2.forward(ctx, x)), g2) // x + FF(LN(x))
+        } else {
+            let x = self.norm1.forward(ctx, r.join(ctx, x, sa(x), g1)); // LN(x + SA(x))
+            self.norm2.forward(ctx, r.join(ctx, x, ff(x), g2)) // LN(x + FF(x))
+        }
+    }
+    // ANCHOR_END: encoder_layer_forward
+
+    /// The layer in its configured layout, optionally causal.
+    #[track_caller]
+    pub fn forward_masked<'t>(&self, ctx: &Ctx<'t>, src: Var<'t>, causal: bool) -> Var<'t> {
+        let s = src.shape();
+        if s.rank() != 3 || s.last() != self.config.d_model {
+            let layout = if self.config.batch_first { "[batch, seq, d_model]" } else { "[seq, batch, d_model]" };
+            panic!(
+                "TransformerEncoderLayer: input of shape {s} is not {layout} with d_model = {}\n  \
+                 set batch_first to match your layout, or permute the input",
+                self.config.d_model
+            );
+        }
+        if self.config.batch_first {
+            self.forward_batch_first(ctx, src, causal)
+        } else {
+            // [T, B, d] -> [B, T, d] -> layer -> [T, B, d]
+            self.forward_batch_first(ctx, src.permute(&[1, 0, 2]), causal).permute(&[1, 0, 2])
+        }
+    }
+}
+
+impl Module for TransformerEncoderLayer {
+    #[track_caller]
+    fn forward<'t>(&self, ctx: &Ctx<'t>, x: Var<'t>) -> Var<'t> {
+        self.forward_masked(ctx, x, false)
+    }
+}
+
+/// A stack of encoder layers, named `layers.0`, `layers.1`, …, with an
+/// optional final LayerNorm `norm` (as PyTorch's `TransformerEncoder`;
+/// pre-norm stacks need it, since their residual stream is never normalised).
+#[derive(Clone, Debug)]
+pub struct TransformerEncoder {
+    /// The layers, first to last.
+    pub layers: Vec<TransformerEncoderLayer>,
+    /// The final norm, if any.
+    pub norm: Option<LayerNorm>,
+}
+
+impl TransformerEncoder {
+    /// `num_layers` layers built from one config, each with its own weights.
+    pub fn new(scope: &mut Scope<'_>, config: EncoderLayerConfig, num_layers: usize, final_norm: bool, rng: &mut Rng) -> Self {
+        let mut layers_scope = scope.sub("layers");
+        let layers = (0..num_layers)
+            .map(|i| TransformerEncoderLayer::new(&mut layers_scope.sub(&i.to_string()), config, rng))
+            .collect();
+        let norm = final_norm
+            .then(|| LayerNorm::with_options(&mut scope.sub("norm"), config.d_model, config.layer_norm_eps, true));
+        TransformerEncoder { layers, norm }
+    }
+
+    /// The stack, optionally causal, in the layers' configured layout.
+    pub fn forward_masked<'t>(&self, ctx: &Ctx<'t>, x: Var<'t>, causal: bool) -> Var<'t> {
+        let h = self.layers.iter().fold(x, |h, layer| layer.forward_masked(ctx, h, causal));
+        match &self.norm {
+            Some(n) => n.forward(ctx, h),
+            None => h,
+        }
+    }
+}
+
+impl Module for TransformerEncoder {
+    fn forward<'t>(&self, ctx: &Ctx<'t>, x: Var<'t>) -> Var<'t> {
+        self.forward_masked(ctx, x, false)
+    }
+}

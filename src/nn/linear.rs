@@ -1,0 +1,55 @@
+//! `Linear`: y = x Wᵀ + b, PyTorch's `nn.Linear`.
+//!
+//! The weight is stored as PyTorch stores it, `[out_features, in_features]`,
+//! so weights saved from PyTorch load unchanged.
+
+use super::{Ctx, Module, ParamId, Scope};
+use crate::rng::Rng;
+use crate::tape::Var;
+use crate::tensor::Tensor;
+
+/// A fully connected layer: `y = x Wᵀ + b` over the last axis.
+#[derive(Clone, Debug)]
+pub struct Linear {
+    /// `weight`, shape `[out, in]`.
+    pub weight: ParamId,
+    /// `bias`, shape `[out]`, if the layer has one.
+    pub bias: Option<ParamId>,
+    /// Input width.
+    pub in_features: usize,
+    /// Output width.
+    pub out_features: usize,
+}
+
+impl Linear {
+    /// Registers `weight` (and `bias`) in `scope`, initialised as PyTorch
+    /// does: both uniform in `±1/√in` (Kaiming-uniform with a = √5, which
+    /// works out to exactly that bound).
+    pub fn new(scope: &mut Scope<'_>, in_features: usize, out_features: usize, bias: bool, rng: &mut Rng) -> Linear {
+        let bound = 1.0 / (in_features.max(1) as f32).sqrt();
+        let weight = scope.add("weight", Tensor::uniform([out_features, in_features], -bound, bound, rng));
+        let bias = bias.then(|| scope.add("bias", Tensor::uniform([out_features], -bound, bound, rng)));
+        Linear { weight, bias, in_features, out_features }
+    }
+}
+
+// ANCHOR: linear_forward
+impl Module for Linear {
+    #[track_caller]
+    fn forward<'t>(&self, ctx: &Ctx<'t>, x: Var<'t>) -> Var<'t> {
+        let shape = x.shape();
+        if shape.rank() == 0 || shape.last() != self.in_features {
+            panic!(
+                "Linear({} -> {}): input of shape {shape} does not end in {} features\n  \
+                 the last axis of the input must be the layer's in_features",
+                self.in_features, self.out_features, self.in_features
+            );
+        }
+        let y = x.matmul(ctx.param(self.weight).transpose()); // [..., in] @ [in, out] -> [..., out]
+        match self.bias {
+            Some(b) => y.add_bias(ctx.param(b)),
+            None => y,
+        }
+    }
+}
+// ANCHOR_END: linear_forward

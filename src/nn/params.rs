@@ -1,0 +1,200 @@
+//! Parameters: every trainable tensor of a model, in one store, under
+//! PyTorch's `state_dict` names (`layers.0.self_attn.in_proj_weight`).
+//!
+//! Layers do not own their tensors; they hold [`ParamId`]s into a
+//! [`Params`] store. That keeps the three things that walk over all
+//! parameters — the optimiser, the gradient report, and loading and saving
+//! weights — to one loop over one list, and it makes the names PyTorch uses
+//! the keys of everything.
+
+use crate::tensor::Tensor;
+use std::collections::HashMap;
+use std::fmt;
+
+/// A handle to one parameter in a [`Params`] store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ParamId(pub(crate) usize);
+
+impl ParamId {
+    /// The parameter's position in its store (registration order).
+    pub fn index(self) -> usize {
+        self.0
+    }
+}
+
+/// One named parameter.
+#[derive(Clone, Debug)]
+pub struct Param {
+    /// The full `state_dict` name, e.g. `linear1.weight`.
+    pub name: String,
+    /// The current value, updated in place by optimisers.
+    pub value: Tensor,
+}
+
+/// The store of a model's parameters, in registration order.
+///
+/// ```
+/// use resgrad::nn::{Linear, Params};
+/// use resgrad::Rng;
+/// let mut params = Params::new();
+/// let layer = Linear::new(&mut params.scope("encoder.proj"), 4, 3, true, &mut Rng::new(0));
+/// assert_eq!(params.names(), ["encoder.proj.weight", "encoder.proj.bias"]);
+/// assert_eq!(params.get(layer.weight).dims(), &[3, 4]); // PyTorch's [out, in]
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Params {
+    entries: Vec<Param>,
+    by_name: HashMap<String, usize>,
+}
+
+impl Params {
+    /// An empty store.
+    pub fn new() -> Params {
+        Params::default()
+    }
+
+    /// A scope that prefixes every name registered through it with
+    /// `prefix.` (nothing for an empty prefix).
+    pub fn scope(&mut self, prefix: &str) -> Scope<'_> {
+        Scope { params: self, prefix: prefix.to_string() }
+    }
+
+    /// Registers a parameter under its full name. Panics if the name is taken:
+    /// two layers registered under one prefix is a bug in the model's code.
+    #[track_caller]
+    pub fn add(&mut self, name: impl Into<String>, value: Tensor) -> ParamId {
+        let name = name.into();
+        if self.by_name.contains_key(&name) {
+            panic!(
+                "Params::add: a parameter named `{name}` already exists\n  \
+                 give each layer its own scope, e.g. params.scope(\"layers.1\")"
+            );
+        }
+        self.by_name.insert(name.clone(), self.entries.len());
+        self.entries.push(Param { name, value });
+        ParamId(self.entries.len() - 1)
+    }
+
+    /// The value of a parameter.
+    pub fn get(&self, id: ParamId) -> &Tensor {
+        &self.entries[id.0].value
+    }
+
+    /// The value of a parameter, writable (for optimisers and initialisers).
+    pub fn get_mut(&mut self, id: ParamId) -> &mut Tensor {
+        &mut self.entries[id.0].value
+    }
+
+    /// The name of a parameter.
+    pub fn name(&self, id: ParamId) -> &str {
+        &self.entries[id.0].name
+    }
+
+    /// Looks a parameter up by its full name.
+    pub fn find(&self, name: &str) -> Option<ParamId> {
+        self.by_name.get(name).map(|&i| ParamId(i))
+    }
+
+    /// Every name, in registration order.
+    pub fn names(&self) -> Vec<&str> {
+        self.entries.iter().map(|p| p.name.as_str()).collect()
+    }
+
+    /// Every parameter with its id, in registration order.
+    pub fn iter(&self) -> impl Iterator<Item = (ParamId, &Param)> {
+        self.entries.iter().enumerate().map(|(i, p)| (ParamId(i), p))
+    }
+
+    /// Every parameter with its id, writable.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (ParamId, &mut Param)> {
+        self.entries.iter_mut().enumerate().map(|(i, p)| (ParamId(i), p))
+    }
+
+    /// Number of parameters (tensors).
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True if no parameter is registered.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Total number of scalar weights.
+    pub fn numel(&self) -> usize {
+        self.entries.iter().map(|p| p.value.numel()).sum()
+    }
+}
+
+impl fmt::Display for Params {
+    /// One line per parameter: name, shape and element count, then the total.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let width = self.entries.iter().map(|p| p.name.len()).max().unwrap_or(0);
+        for p in &self.entries {
+            writeln!(f, "{:<width$}  {:<16} {:>10}", p.name, p.value.shape().to_string(), p.value.numel())?;
+        }
+        write!(f, "{} tensors, {} weights", self.len(), self.numel())
+    }
+}
+
+/// A view of a [`Params`] store that registers names under a prefix, the
+/// way PyTorch names a submodule's parameters after the attribute holding it.
+pub struct Scope<'a> {
+    params: &'a mut Params,
+    prefix: String,
+}
+
+impl Scope<'_> {
+    /// The full name of `name` in this scope.
+    pub fn path(&self, name: &str) -> String {
+        if self.prefix.is_empty() { name.to_string() } else { format!("{}.{name}", self.prefix) }
+    }
+
+    /// A nested scope: `scope("layers").sub("0")` registers `layers.0.*`.
+    pub fn sub(&mut self, name: &str) -> Scope<'_> {
+        let prefix = self.path(name);
+        Scope { params: self.params, prefix }
+    }
+
+    /// Registers `value` as `prefix.name`.
+    #[track_caller]
+    pub fn add(&mut self, name: &str, value: Tensor) -> ParamId {
+        let full = self.path(name);
+        self.params.add(full, value)
+    }
+
+    /// The store behind this scope.
+    pub fn params(&mut self) -> &mut Params {
+        self.params
+    }
+}
+
+/// The gradient of every parameter after one backward pass, by [`ParamId`]
+/// (`None` where a parameter did not reach the loss).
+#[derive(Clone, Debug)]
+pub struct ParamGrads {
+    pub(crate) grads: Vec<Option<Tensor>>,
+}
+
+impl ParamGrads {
+    /// The gradient of a parameter, if it reached the loss.
+    pub fn get(&self, id: ParamId) -> Option<&Tensor> {
+        self.grads.get(id.0).and_then(|g| g.as_ref())
+    }
+
+    /// The gradient of a parameter, writable (gradient clipping scales these).
+    pub fn get_mut(&mut self, id: ParamId) -> Option<&mut Tensor> {
+        self.grads.get_mut(id.0).and_then(|g| g.as_mut())
+    }
+
+    /// Iterates over `(id, gradient)` for the parameters that have one.
+    pub fn iter(&self) -> impl Iterator<Item = (ParamId, &Tensor)> {
+        self.grads.iter().enumerate().filter_map(|(i, g)| g.as_ref().map(|g| (ParamId(i), g)))
+    }
+
+    /// The Euclidean norm of all gradients together, accumulated in f64.
+    pub fn global_norm(&self) -> f32 {
+        let sq: f64 = self.iter().flat_map(|(_, g)| g.data()).map(|&v| v as f64 * v as f64).sum();
+        sq.sqrt() as f32
+    }
+}
