@@ -68,11 +68,13 @@
 //! not a crash.
 
 pub mod check;
+pub mod inspect;
 #[cfg(feature = "safetensors")]
 pub mod io;
 pub mod kernels;
 pub mod nn;
 pub mod ops;
+pub mod optim;
 pub mod rng;
 pub mod shape;
 pub mod tape;

@@ -39,7 +39,14 @@ pub struct MultiHeadAttention {
 impl MultiHeadAttention {
     /// `nn.MultiheadAttention(embed_dim, num_heads, dropout, bias)`.
     #[track_caller]
-    pub fn new(scope: &mut Scope<'_>, embed_dim: usize, num_heads: usize, dropout: f32, bias: bool, rng: &mut Rng) -> Self {
+    pub fn new(
+        scope: &mut Scope<'_>,
+        embed_dim: usize,
+        num_heads: usize,
+        dropout: f32,
+        bias: bool,
+        rng: &mut Rng,
+    ) -> Self {
         if num_heads == 0 || embed_dim % num_heads != 0 {
             panic!(
                 "MultiHeadAttention: embed_dim {embed_dim} is not divisible by num_heads {num_heads}\n  \
@@ -48,13 +55,22 @@ impl MultiHeadAttention {
         }
         // Xavier-uniform for [3E, E]: bound √(6 / (fan_in + fan_out)) = √(6 / 4E).
         let bound = (6.0 / (4 * embed_dim) as f32).sqrt();
-        let in_proj_weight = scope.add("in_proj_weight", Tensor::uniform([3 * embed_dim, embed_dim], -bound, bound, rng));
+        let in_proj_weight =
+            scope.add("in_proj_weight", Tensor::uniform([3 * embed_dim, embed_dim], -bound, bound, rng));
         let in_proj_bias = bias.then(|| scope.add("in_proj_bias", Tensor::zeros([3 * embed_dim])));
         let out_proj = Linear::new(&mut scope.sub("out_proj"), embed_dim, embed_dim, bias, rng);
         if let Some(b) = out_proj.bias {
             scope.params().get_mut(b).data_mut().fill(0.0);
         }
-        MultiHeadAttention { in_proj_weight, in_proj_bias, out_proj, embed_dim, num_heads, dropout, causal: false }
+        MultiHeadAttention {
+            in_proj_weight,
+            in_proj_bias,
+            out_proj,
+            embed_dim,
+            num_heads,
+            dropout,
+            causal: false,
+        }
     }
 
     /// The same layer with [`Module::forward`] masking future positions.

@@ -69,7 +69,24 @@ impl<'t> Ctx<'t> {
                 leaves.len()
             );
         }
-        *leaves[id.0].get_or_insert_with(|| self.tape.leaf(self.params.get(id).clone()).label(self.params.name(id)))
+        *leaves[id.0]
+            .get_or_insert_with(|| self.tape.leaf(self.params.get(id).clone()).label(self.params.name(id)))
+    }
+
+    /// Makes `var` stand for parameter `id` in this pass, instead of a leaf
+    /// holding the stored value: for weight tying, or for checking a layer's
+    /// parameter gradients with [`gradcheck`](crate::check::gradcheck).
+    #[track_caller]
+    pub fn bind(&self, id: ParamId, var: Var<'t>) {
+        let expected = self.params.get(id).shape();
+        if var.shape() != *expected {
+            panic!(
+                "Ctx::bind: `{}` has shape {expected} but the value bound to it has shape {}",
+                self.params.name(id),
+                var.shape()
+            );
+        }
+        self.leaves.borrow_mut()[id.0] = Some(var);
     }
 
     /// Records data (inputs, targets, masks) as a constant.

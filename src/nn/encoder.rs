@@ -21,7 +21,10 @@
 //! every layer's output passes through a LayerNorm, whose Jacobian sits on
 //! the path from the loss to every earlier layer.
 
-use super::{Activation, Ctx, Dropout, FeedForward, LayerNorm, Module, MultiHeadAttention, ParamId, ResidualOptions, Scope};
+use super::{
+    Activation, Ctx, Dropout, FeedForward, LayerNorm, Module, MultiHeadAttention, ParamId, ResidualOptions,
+    Scope,
+};
 use crate::rng::Rng;
 use crate::tape::Var;
 
@@ -130,7 +133,8 @@ impl TransformerEncoderLayer {
     /// Registers the layer's parameters in `scope` under PyTorch's names.
     pub fn new(scope: &mut Scope<'_>, config: EncoderLayerConfig, rng: &mut Rng) -> Self {
         let c = config;
-        let self_attn = MultiHeadAttention::new(&mut scope.sub("self_attn"), c.d_model, c.nhead, c.dropout, c.bias, rng);
+        let self_attn =
+            MultiHeadAttention::new(&mut scope.sub("self_attn"), c.d_model, c.nhead, c.dropout, c.bias, rng);
         let ff = FeedForward::new(scope, c.d_model, c.dim_feedforward, c.activation, c.dropout, rng);
         let norm1 = LayerNorm::with_options(&mut scope.sub("norm1"), c.d_model, c.layer_norm_eps, true);
         let norm2 = LayerNorm::with_options(&mut scope.sub("norm2"), c.d_model, c.layer_norm_eps, true);
@@ -173,7 +177,8 @@ impl TransformerEncoderLayer {
     pub fn forward_masked<'t>(&self, ctx: &Ctx<'t>, src: Var<'t>, causal: bool) -> Var<'t> {
         let s = src.shape();
         if s.rank() != 3 || s.last() != self.config.d_model {
-            let layout = if self.config.batch_first { "[batch, seq, d_model]" } else { "[seq, batch, d_model]" };
+            let layout =
+                if self.config.batch_first { "[batch, seq, d_model]" } else { "[seq, batch, d_model]" };
             panic!(
                 "TransformerEncoderLayer: input of shape {s} is not {layout} with d_model = {}\n  \
                  set batch_first to match your layout, or permute the input",
@@ -209,13 +214,20 @@ pub struct TransformerEncoder {
 
 impl TransformerEncoder {
     /// `num_layers` layers built from one config, each with its own weights.
-    pub fn new(scope: &mut Scope<'_>, config: EncoderLayerConfig, num_layers: usize, final_norm: bool, rng: &mut Rng) -> Self {
+    pub fn new(
+        scope: &mut Scope<'_>,
+        config: EncoderLayerConfig,
+        num_layers: usize,
+        final_norm: bool,
+        rng: &mut Rng,
+    ) -> Self {
         let mut layers_scope = scope.sub("layers");
         let layers = (0..num_layers)
             .map(|i| TransformerEncoderLayer::new(&mut layers_scope.sub(&i.to_string()), config, rng))
             .collect();
-        let norm = final_norm
-            .then(|| LayerNorm::with_options(&mut scope.sub("norm"), config.d_model, config.layer_norm_eps, true));
+        let norm = final_norm.then(|| {
+            LayerNorm::with_options(&mut scope.sub("norm"), config.d_model, config.layer_norm_eps, true)
+        });
         TransformerEncoder { layers, norm }
     }
 

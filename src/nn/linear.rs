@@ -25,7 +25,13 @@ impl Linear {
     /// Registers `weight` (and `bias`) in `scope`, initialised as PyTorch
     /// does: both uniform in `±1/√in` (Kaiming-uniform with a = √5, which
     /// works out to exactly that bound).
-    pub fn new(scope: &mut Scope<'_>, in_features: usize, out_features: usize, bias: bool, rng: &mut Rng) -> Linear {
+    pub fn new(
+        scope: &mut Scope<'_>,
+        in_features: usize,
+        out_features: usize,
+        bias: bool,
+        rng: &mut Rng,
+    ) -> Linear {
         let bound = 1.0 / (in_features.max(1) as f32).sqrt();
         let weight = scope.add("weight", Tensor::uniform([out_features, in_features], -bound, bound, rng));
         let bias = bias.then(|| scope.add("bias", Tensor::uniform([out_features], -bound, bound, rng)));

@@ -113,11 +113,23 @@ pub struct Residual<F> {
 impl<F: Module> Residual<F> {
     /// `y = x + F(x)`.
     pub fn new(branch: F) -> Self {
-        Residual { branch, shortcut: Shortcut::Identity, merge: Merge::Add, options: ResidualOptions::default(), gate: None }
+        Residual {
+            branch,
+            shortcut: Shortcut::Identity,
+            merge: Merge::Add,
+            options: ResidualOptions::default(),
+            gate: None,
+        }
     }
 
     /// `y = P(x) + F(x)` with `P` a [`Linear`] `in -> out` registered in `scope`.
-    pub fn projected(scope: &mut Scope<'_>, branch: F, in_features: usize, out_features: usize, rng: &mut Rng) -> Self {
+    pub fn projected(
+        scope: &mut Scope<'_>,
+        branch: F,
+        in_features: usize,
+        out_features: usize,
+        rng: &mut Rng,
+    ) -> Self {
         let p = Linear::new(scope, in_features, out_features, true, rng);
         Residual { shortcut: Shortcut::Projection(p), ..Residual::new(branch) }
     }
@@ -167,13 +179,21 @@ pub struct ResidualConnection {
 impl ResidualConnection {
     /// `ResidualConnection(size, dropout)`.
     pub fn new(scope: &mut Scope<'_>, size: usize, dropout: f32) -> Self {
-        ResidualConnection { norm: LayerNorm::new(&mut scope.sub("norm"), size), dropout: Dropout::new(dropout) }
+        ResidualConnection {
+            norm: LayerNorm::new(&mut scope.sub("norm"), size),
+            dropout: Dropout::new(dropout),
+        }
     }
 
     // ANCHOR: residual_connection
     /// `x + dropout(sublayer(norm(x)))` for any sublayer.
     #[track_caller]
-    pub fn forward<'t>(&self, ctx: &Ctx<'t>, x: Var<'t>, sublayer: impl FnOnce(Var<'t>) -> Var<'t>) -> Var<'t> {
+    pub fn forward<'t>(
+        &self,
+        ctx: &Ctx<'t>,
+        x: Var<'t>,
+        sublayer: impl FnOnce(Var<'t>) -> Var<'t>,
+    ) -> Var<'t> {
         x + self.dropout.forward(ctx, sublayer(self.norm.forward(ctx, x)))
     }
     // ANCHOR_END: residual_connection

@@ -1,0 +1,247 @@
+//! Optimisers and schedules, with PyTorch's update rules and defaults.
+//!
+//! An optimiser walks the [`Params`] store and updates each value in place
+//! from its gradient in a [`ParamGrads`]. Parameters without a gradient
+//! (they did not reach the loss) are left alone, state and all, as in PyTorch.
+
+use crate::nn::{ParamGrads, Params};
+use crate::tensor::Tensor;
+
+/// Something that updates parameters from their gradients.
+pub trait Optimizer {
+    /// One update of every parameter that has a gradient.
+    fn step(&mut self, params: &mut Params, grads: &ParamGrads);
+    /// The current learning rate.
+    fn lr(&self) -> f32;
+    /// Sets the learning rate (schedules call this before each step).
+    fn set_lr(&mut self, lr: f32);
+}
+
+// ANCHOR: sgd
+/// Stochastic gradient descent, PyTorch's `torch.optim.SGD`:
+///
+/// ```text
+/// g ← g + λ p                                  (weight decay λ, coupled)
+/// b ← g on the first step, else μ b + (1 − τ) g   (momentum μ, dampening τ)
+/// g ← g + μ b if nesterov, else b
+/// p ← p − η g
+/// ```
+#[derive(Clone, Debug)]
+pub struct Sgd {
+    /// Learning rate η.
+    pub lr: f32,
+    /// Momentum μ (default 0: plain SGD).
+    pub momentum: f32,
+    /// Dampening τ of the momentum (default 0).
+    pub dampening: f32,
+    /// L2 weight decay λ, added to the gradient (default 0).
+    pub weight_decay: f32,
+    /// Nesterov momentum (default false).
+    pub nesterov: bool,
+    buffers: Vec<Option<Tensor>>,
+}
+
+impl Sgd {
+    /// `SGD(params, lr)` with every other setting at PyTorch's default.
+    pub fn new(lr: f32) -> Sgd {
+        Sgd { lr, momentum: 0.0, dampening: 0.0, weight_decay: 0.0, nesterov: false, buffers: Vec::new() }
+    }
+
+    /// Sets the momentum.
+    pub fn momentum(mut self, momentum: f32) -> Sgd {
+        self.momentum = momentum;
+        self
+    }
+
+    /// Sets the weight decay.
+    pub fn weight_decay(mut self, weight_decay: f32) -> Sgd {
+        self.weight_decay = weight_decay;
+        self
+    }
+
+    /// Sets the dampening.
+    pub fn dampening(mut self, dampening: f32) -> Sgd {
+        self.dampening = dampening;
+        self
+    }
+
+    /// Switches Nesterov momentum on or off.
+    pub fn nesterov(mut self, nesterov: bool) -> Sgd {
+        self.nesterov = nesterov;
+        self
+    }
+}
+
+impl Optimizer for Sgd {
+    fn step(&mut self, params: &mut Params, grads: &ParamGrads) {
+        self.buffers.resize(params.len(), None);
+        for (id, p) in params.iter_mut() {
+            let Some(g) = grads.get(id) else { continue };
+            let p = p.value.data_mut();
+            let mut d: Vec<f32> =
+                g.data().iter().zip(p.iter()).map(|(&g, &p)| g + self.weight_decay * p).collect();
+            if self.momentum != 0.0 {
+                let buf = match &mut self.buffers[id.index()] {
+                    Some(b) => {
+                        for (b, &d) in b.data_mut().iter_mut().zip(&d) {
+                            *b = self.momentum * *b + (1.0 - self.dampening) * d;
+                        }
+                        b
+                    }
+                    slot @ None => slot.insert(Tensor::from_vec(d.clone(), g.shape())),
+                };
+                if self.nesterov {
+                    d.iter_mut().zip(buf.data()).for_each(|(d, &b)| *d += self.momentum * b);
+                } else {
+                    d.copy_from_slice(buf.data());
+                }
+            }
+            p.iter_mut().zip(&d).for_each(|(p, &d)| *p -= self.lr * d);
+        }
+    }
+
+    fn lr(&self) -> f32 {
+        self.lr
+    }
+
+    fn set_lr(&mut self, lr: f32) {
+        self.lr = lr;
+    }
+}
+// ANCHOR_END: sgd
+
+// ANCHOR: adamw
+/// Adam with decoupled weight decay, PyTorch's `torch.optim.AdamW`:
+///
+/// ```text
+/// p ← p (1 − η λ)                              (decay, decoupled from the gradient)
+/// m ← m + (1 − β₁)(g − m),   v ← β₂ v + (1 − β₂) g²
+/// p ← p − (η / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
+/// ```
+///
+/// Defaults: η = 1e-3, β = (0.9, 0.999), ε = 1e-8, λ = 1e-2. The step count
+/// t is kept per parameter, as PyTorch does.
+#[derive(Clone, Debug)]
+pub struct AdamW {
+    /// Learning rate η.
+    pub lr: f32,
+    /// β₁, the decay of the first moment.
+    pub beta1: f32,
+    /// β₂, the decay of the second moment.
+    pub beta2: f32,
+    /// ε, added to the denominator.
+    pub eps: f32,
+    /// Decoupled weight decay λ.
+    pub weight_decay: f32,
+    state: Vec<Option<AdamState>>,
+}
+
+#[derive(Clone, Debug)]
+struct AdamState {
+    step: i32,
+    m: Vec<f32>,
+    v: Vec<f32>,
+}
+
+impl AdamW {
+    /// `AdamW(params, lr)` with PyTorch's other defaults.
+    pub fn new(lr: f32) -> AdamW {
+        AdamW { lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 1e-2, state: Vec::new() }
+    }
+
+    /// Sets β₁ and β₂.
+    pub fn betas(mut self, beta1: f32, beta2: f32) -> AdamW {
+        self.beta1 = beta1;
+        self.beta2 = beta2;
+        self
+    }
+
+    /// Sets the decoupled weight decay λ.
+    pub fn weight_decay(mut self, weight_decay: f32) -> AdamW {
+        self.weight_decay = weight_decay;
+        self
+    }
+
+    /// Sets ε.
+    pub fn eps(mut self, eps: f32) -> AdamW {
+        self.eps = eps;
+        self
+    }
+}
+
+impl Default for AdamW {
+    fn default() -> AdamW {
+        AdamW::new(1e-3)
+    }
+}
+
+impl Optimizer for AdamW {
+    fn step(&mut self, params: &mut Params, grads: &ParamGrads) {
+        self.state.resize(params.len(), None);
+        let (lr, b1, b2, eps) = (self.lr, self.beta1, self.beta2, self.eps);
+        for (id, p) in params.iter_mut() {
+            let Some(g) = grads.get(id) else { continue };
+            let n = g.numel();
+            let s = self.state[id.index()].get_or_insert_with(|| AdamState {
+                step: 0,
+                m: vec![0.0; n],
+                v: vec![0.0; n],
+            });
+            s.step += 1;
+            let bc1 = 1.0 - b1.powi(s.step);
+            let bc2_sqrt = (1.0 - b2.powi(s.step)).sqrt();
+            let step_size = lr / bc1;
+            let decay = 1.0 - lr * self.weight_decay;
+            let values = p.value.data_mut();
+            for (((p, &g), m), v) in values.iter_mut().zip(g.data()).zip(&mut s.m).zip(&mut s.v) {
+                *p *= decay;
+                *m += (1.0 - b1) * (g - *m);
+                *v = b2 * *v + (1.0 - b2) * g * g;
+                *p -= step_size * *m / (v.sqrt() / bc2_sqrt + eps);
+            }
+        }
+    }
+
+    fn lr(&self) -> f32 {
+        self.lr
+    }
+
+    fn set_lr(&mut self, lr: f32) {
+        self.lr = lr;
+    }
+}
+// ANCHOR_END: adamw
+
+// ANCHOR: clip
+/// Scales all gradients together so that their global norm is at most
+/// `max_norm`, as `torch.nn.utils.clip_grad_norm_` does, and returns the
+/// norm before clipping:
+///
+/// ```text
+/// n = √(Σ ‖g‖²),   c = min(1, max_norm / (n + 1e-6)),   g ← c g
+/// ```
+pub fn clip_grad_norm(grads: &mut ParamGrads, max_norm: f32) -> f32 {
+    let norm = grads.global_norm();
+    let c = (max_norm / (norm + 1e-6)).min(1.0);
+    if c < 1.0 {
+        for g in grads.grads.iter_mut().flatten() {
+            g.data_mut().iter_mut().for_each(|v| *v *= c);
+        }
+    }
+    norm
+}
+// ANCHOR_END: clip
+
+/// Linear warmup: the factor to multiply the base learning rate by at
+/// 0-based `step`, rising as `(step + 1) / warmup_steps` to 1 and staying
+/// there. With `warmup_steps == 0` it is always 1.
+///
+/// ```
+/// use resgrad::optim::linear_warmup;
+/// assert_eq!(linear_warmup(0, 4), 0.25);
+/// assert_eq!(linear_warmup(3, 4), 1.0);
+/// assert_eq!(linear_warmup(100, 4), 1.0);
+/// ```
+pub fn linear_warmup(step: usize, warmup_steps: usize) -> f32 {
+    if warmup_steps == 0 { 1.0 } else { ((step + 1) as f32 / warmup_steps as f32).min(1.0) }
+}

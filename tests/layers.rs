@@ -1,0 +1,394 @@
+//! Layers: shapes, PyTorch's names and initialisations, gradients, and the
+//! residual switches.
+
+mod common;
+
+use common::assert_gradcheck;
+use resgrad::inspect::Connectivity;
+use resgrad::nn::*;
+use resgrad::{Rng, Tape, Tensor, Var};
+
+/// Gradchecks `layer` with respect to its input and every parameter at once:
+/// the parameters are bound to the checker's perturbed copies.
+fn gradcheck_layer(params: &Params, x: Tensor, forward: impl for<'t> Fn(&Ctx<'t>, Var<'t>) -> Var<'t>) {
+    // A Ctx borrows its tape and its parameters for one lifetime, and the
+    // checker chooses the tape's; a leaked copy of the (small) store lives
+    // long enough for any of them.
+    let params: &'static Params = Box::leak(Box::new(params.clone()));
+    let mut inputs = vec![x];
+    inputs.extend(params.iter().map(|(_, p)| p.value.clone()));
+    assert_gradcheck(
+        |tape, v| {
+            let ctx = Ctx::eval(tape, params);
+            for (i, (id, _)) in params.iter().enumerate() {
+                ctx.bind(id, v[i + 1]);
+            }
+            forward(&ctx, v[0])
+        },
+        &inputs,
+    );
+}
+
+#[test]
+fn linear_computes_x_times_w_transposed_plus_b_with_pytorchs_layout() {
+    let mut params = Params::new();
+    let layer = Linear::new(&mut params.scope(""), 3, 2, true, &mut Rng::new(0));
+    *params.get_mut(layer.weight) = Tensor::from_vec(vec![1., 2., 3., 4., 5., 6.], [2, 3]); // [out, in]
+    *params.get_mut(layer.bias.unwrap()) = Tensor::from_vec(vec![0.5, -1.0], [2]);
+    let tape = Tape::new();
+    let ctx = Ctx::eval(&tape, &params);
+    let y = layer.forward(&ctx, ctx.input(Tensor::from_vec(vec![1., 0., -1.], [1, 3])));
+    // [1, 0, -1] · [1, 2, 3] + 0.5 = -1.5;  [1, 0, -1] · [4, 5, 6] - 1 = -3
+    assert_eq!(y.value().data(), &[-1.5, -3.0]);
+}
+
+#[test]
+fn linear_initialises_uniformly_within_one_over_root_fan_in() {
+    let mut params = Params::new();
+    let layer = Linear::new(&mut params.scope(""), 64, 256, true, &mut Rng::new(1));
+    let bound = 1.0 / 8.0;
+    let w = params.get(layer.weight);
+    assert!(w.data().iter().all(|v| v.abs() <= bound));
+    // A uniform on [-b, b] has standard deviation b/√3; 16384 draws pin it to ±2%.
+    let std = (w.data().iter().map(|v| v * v).sum::<f32>() / w.numel() as f32).sqrt();
+    assert!((std - bound / 3f32.sqrt()).abs() < 0.02 * bound, "std {std}");
+}
+
+#[test]
+fn layers_pass_gradcheck_for_inputs_and_parameters() {
+    let mut rng = Rng::new(2);
+    let x = Tensor::normal([2, 3, 4], 0.0, 1.0, &mut rng);
+
+    let mut params = Params::new();
+    let lin = Linear::new(&mut params.scope("lin"), 4, 5, true, &mut rng);
+    gradcheck_layer(&params, x.clone(), |ctx, x| lin.forward(ctx, x));
+
+    let mut params = Params::new();
+    let norm = LayerNorm::new(&mut params.scope("norm"), 4);
+    for (_, p) in params.iter_mut() {
+        p.value = Tensor::normal(p.value.shape(), 0.5, 0.5, &mut rng); // exercise gain and shift
+    }
+    gradcheck_layer(&params, x.clone(), |ctx, x| norm.forward(ctx, x));
+
+    let mut params = Params::new();
+    let ff = FeedForward::new(&mut params.scope(""), 4, 6, Activation::Gelu, 0.0, &mut rng);
+    gradcheck_layer(&params, x.clone(), |ctx, x| ff.forward(ctx, x));
+
+    for causal in [false, true] {
+        let mut params = Params::new();
+        let mha = MultiHeadAttention::new(&mut params.scope("attn"), 4, 2, 0.0, true, &mut rng);
+        for (_, p) in params.iter_mut() {
+            p.value = Tensor::normal(p.value.shape(), 0.0, 0.5, &mut rng); // nonzero biases too
+        }
+        gradcheck_layer(&params, x.clone(), |ctx, x| mha.attend(ctx, x, x, x, causal).0);
+    }
+
+    for norm_first in [false, true] {
+        let mut params = Params::new();
+        let config = EncoderLayerConfig::new(4, 2)
+            .dim_feedforward(8)
+            .dropout(0.0)
+            .batch_first(true)
+            .norm_first(norm_first);
+        let layer = TransformerEncoderLayer::new(
+            &mut params.scope(""),
+            config.activation(Activation::Gelu),
+            &mut rng,
+        );
+        gradcheck_layer(&params, x.clone(), |ctx, x| layer.forward(ctx, x));
+    }
+}
+
+#[test]
+fn attention_weights_are_distributions_and_causal_ones_ignore_the_future() {
+    let mut rng = Rng::new(3);
+    let mut params = Params::new();
+    let mha = MultiHeadAttention::new(&mut params.scope(""), 8, 2, 0.0, true, &mut rng);
+    let tape = Tape::new();
+    let ctx = Ctx::eval(&tape, &params);
+    let x = ctx.input(Tensor::normal([3, 5, 8], 0.0, 1.0, &mut rng));
+    let (y, w) = mha.attend(&ctx, x, x, x, true);
+    assert_eq!(y.shape().dims(), &[3, 5, 8]);
+    assert_eq!(w.shape().dims(), &[3, 2, 5, 5]);
+    let w = w.value();
+    for row in w.data().chunks_exact(5) {
+        approx::assert_relative_eq!(row.iter().sum::<f32>(), 1.0, max_relative = 1e-6);
+    }
+    for b in 0..3 {
+        for h in 0..2 {
+            for i in 0..5 {
+                for j in i + 1..5 {
+                    assert_eq!(w.get(&[b, h, i, j]), 0.0);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn cross_attention_uses_the_three_slices_of_the_fused_projection() {
+    // With q = k = v the fused and the sliced paths must agree.
+    let mut rng = Rng::new(4);
+    let mut params = Params::new();
+    let mha = MultiHeadAttention::new(&mut params.scope(""), 6, 3, 0.0, true, &mut rng);
+    let x = Tensor::normal([2, 4, 6], 0.0, 1.0, &mut rng);
+    let tape = Tape::new();
+    let ctx = Ctx::eval(&tape, &params);
+    let (a, b, c) = (ctx.input(x.clone()), ctx.input(x.clone()), ctx.input(x));
+    let fused = mha.attend(&ctx, a, a, a, false).0.value();
+    let sliced = mha.attend(&ctx, a, b, c, false).0.value();
+    common::assert_close(&fused, &sliced, 0.0, 1e-6, "fused vs sliced projections");
+}
+
+#[test]
+fn the_encoder_layer_has_pytorchs_parameter_names_in_pytorchs_order() {
+    let mut params = Params::new();
+    TransformerEncoderLayer::new(
+        &mut params.scope(""),
+        EncoderLayerConfig::new(16, 4).dim_feedforward(32),
+        &mut Rng::new(5),
+    );
+    assert_eq!(
+        params.names(),
+        [
+            "self_attn.in_proj_weight",
+            "self_attn.in_proj_bias",
+            "self_attn.out_proj.weight",
+            "self_attn.out_proj.bias",
+            "linear1.weight",
+            "linear1.bias",
+            "linear2.weight",
+            "linear2.bias",
+            "norm1.weight",
+            "norm1.bias",
+            "norm2.weight",
+            "norm2.bias",
+        ]
+    );
+}
+
+// ANCHOR: encoder_shapes
+#[test]
+fn the_default_encoder_layer_maps_seq_batch_d_to_the_same_shape() {
+    // TransformerEncoderLayer(d_model=512, nhead=8) on (10, 32, 512): PyTorch's
+    // defaults (dim_feedforward 2048, post-norm, seq-first layout).
+    let mut rng = Rng::new(6);
+    let mut params = Params::new();
+    let layer =
+        TransformerEncoderLayer::new(&mut params.scope(""), EncoderLayerConfig::new(512, 8), &mut rng);
+    assert_eq!(
+        params.numel(),
+        3 * 512 * 512 + 3 * 512 + 512 * 512 + 512 + 2 * 512 * 2048 + 2048 + 512 + 4 * 512
+    );
+    let tape = Tape::new();
+    let ctx = Ctx::eval(&tape, &params);
+    let y = layer.forward(&ctx, ctx.input(Tensor::normal([10, 32, 512], 0.0, 1.0, &mut rng)));
+    assert_eq!(y.shape().dims(), &[10, 32, 512]);
+}
+// ANCHOR_END: encoder_shapes
+
+#[test]
+fn seq_first_and_batch_first_layouts_compute_the_same_thing() {
+    let mut rng = Rng::new(7);
+    let x = Tensor::normal([3, 2, 8], 0.0, 1.0, &mut rng); // [T, B, d]
+    let build = |batch_first: bool| {
+        let mut params = Params::new();
+        let config = EncoderLayerConfig::new(8, 2).dim_feedforward(16).batch_first(batch_first);
+        let layer = TransformerEncoderLayer::new(&mut params.scope(""), config, &mut Rng::new(70));
+        (params, layer)
+    };
+    let (p1, seq_first) = build(false);
+    let (p2, batch_first) = build(true);
+    let tape = Tape::new();
+    let (c1, c2) = (Ctx::eval(&tape, &p1), Ctx::eval(&tape, &p2));
+    let a = seq_first.forward(&c1, c1.input(x.clone())).value();
+    let b = batch_first.forward(&c2, c2.input(x).permute(&[1, 0, 2])).permute(&[1, 0, 2]).value();
+    assert_eq!(*a, *b);
+}
+
+#[test]
+fn dropout_is_active_in_training_and_the_identity_in_evaluation() {
+    let mut params = Params::new();
+    let layer = TransformerEncoderLayer::new(
+        &mut params.scope(""),
+        EncoderLayerConfig::new(8, 2).dim_feedforward(16),
+        &mut Rng::new(8),
+    );
+    let x = Tensor::normal([4, 2, 8], 0.0, 1.0, &mut Rng::new(9));
+    let run = |train: Option<u64>| {
+        let tape = Tape::new();
+        let ctx = match train {
+            Some(seed) => Ctx::train(&tape, &params, seed),
+            None => Ctx::eval(&tape, &params),
+        };
+        let y = layer.forward(&ctx, ctx.input(x.clone())).value();
+        (*y).clone()
+    };
+    assert_eq!(run(None), run(None));
+    assert_eq!(run(Some(1)), run(Some(1)), "same seed, same masks");
+    assert_ne!(run(Some(1)), run(Some(2)));
+    assert_ne!(run(Some(1)), run(None));
+}
+
+#[test]
+fn projection_shortcuts_map_r3_to_r2_and_r6_to_r4() {
+    let mut rng = Rng::new(10);
+    for (d_in, d_out) in [(3, 2), (6, 4)] {
+        let mut params = Params::new();
+        let branch = Linear::new(&mut params.scope("branch"), d_in, d_out, true, &mut rng);
+        let block = Residual::projected(&mut params.scope("shortcut"), branch, d_in, d_out, &mut rng);
+        let tape = Tape::new();
+        let ctx = Ctx::eval(&tape, &params);
+        let x = ctx.input(Tensor::normal([5, d_in], 0.0, 1.0, &mut rng));
+        assert_eq!(block.forward(&ctx, x).shape().dims(), &[5, d_out]);
+    }
+}
+
+#[test]
+fn concatenation_widens_the_representation_and_addition_does_not() {
+    let mut rng = Rng::new(11);
+    let mut params = Params::new();
+    let branch = Linear::new(&mut params.scope("branch"), 4, 4, true, &mut rng);
+    let add = Residual::new(branch.clone());
+    let cat = Residual::new(branch).with_merge(Merge::Concat);
+    let tape = Tape::new();
+    let ctx = Ctx::eval(&tape, &params);
+    let x = ctx.input(Tensor::normal([2, 4], 0.0, 1.0, &mut rng));
+    assert_eq!(add.forward(&ctx, x).shape().dims(), &[2, 4]);
+    assert_eq!(cat.forward(&ctx, x).shape().dims(), &[2, 8]);
+}
+
+#[test]
+#[should_panic(expected = "projection shortcut P(x) + F(x) with P a Linear(4 -> 3)")]
+fn an_identity_skip_around_a_width_changing_branch_explains_the_fix() {
+    let mut params = Params::new();
+    let branch = Linear::new(&mut params.scope("branch"), 4, 3, true, &mut Rng::new(12));
+    let block = Residual::new(branch);
+    let tape = Tape::new();
+    let ctx = Ctx::eval(&tape, &params);
+    block.forward(&ctx, ctx.input(Tensor::ones([2, 4])));
+}
+
+#[test]
+fn a_zero_initialised_pre_norm_layer_is_exactly_the_identity() {
+    let mut rng = Rng::new(13);
+    let options = ResidualOptions { zero_init: true, ..ResidualOptions::default() };
+    let mut params = Params::new();
+    let config = EncoderLayerConfig::new(8, 2).dim_feedforward(16).norm_first(true).residual(options);
+    let layer = TransformerEncoderLayer::new(&mut params.scope(""), config, &mut rng);
+    let x = Tensor::normal([4, 2, 8], 0.0, 1.0, &mut rng);
+    let tape = Tape::new();
+    let ctx = Ctx::train(&tape, &params, 1); // even with dropout on
+    assert_eq!(*layer.forward(&ctx, ctx.input(x.clone())).value(), x);
+}
+
+#[test]
+fn rezero_starts_as_the_identity_and_its_gate_gets_the_first_gradient() {
+    let mut rng = Rng::new(14);
+    let options = ResidualOptions { rezero: true, ..ResidualOptions::default() };
+    let mut params = Params::new();
+    let config =
+        EncoderLayerConfig::new(8, 2).dim_feedforward(16).dropout(0.0).norm_first(true).residual(options);
+    let layer = TransformerEncoderLayer::new(&mut params.scope(""), config, &mut rng);
+    let x = Tensor::normal([4, 2, 8], 0.0, 1.0, &mut rng);
+    let tape = Tape::new();
+    let ctx = Ctx::train(&tape, &params, 1);
+    let y = layer.forward(&ctx, ctx.input(x.clone()));
+    assert_eq!(*y.value(), x);
+    let target = ctx.input(Tensor::normal([4, 2, 8], 0.0, 1.0, &mut rng));
+    let grads = ctx.param_grads(&tape.backward(y.mse_loss(target)));
+    let report = Connectivity::check(&params, &grads);
+    // With α = 0 the branches are cut: only the gates learn on the first step.
+    assert!(grads.get(layer.gates[0].unwrap()).unwrap().item() != 0.0);
+    assert!(grads.get(layer.gates[1].unwrap()).unwrap().item() != 0.0);
+    assert!(report.zero.contains(&"linear1.weight".to_string()), "{report}");
+    assert!(report.missing.is_empty(), "{report}");
+}
+
+#[test]
+fn switching_residuals_off_gives_the_plain_stack() {
+    let mut rng = Rng::new(15);
+    let mut params = Params::new();
+    let branch = Linear::new(&mut params.scope("f"), 4, 4, true, &mut rng);
+    let plain =
+        Residual::new(branch.clone()).with_options(&mut params.scope("plain"), ResidualOptions::plain());
+    let tape = Tape::new();
+    let ctx = Ctx::eval(&tape, &params);
+    let x = ctx.input(Tensor::normal([2, 4], 0.0, 1.0, &mut rng));
+    assert_eq!(*plain.forward(&ctx, x).value(), *branch.forward(&ctx, x).value());
+}
+
+#[test]
+fn a_scaled_branch_contributes_its_scale_times_the_branch() {
+    let mut rng = Rng::new(16);
+    let mut params = Params::new();
+    let branch = Linear::new(&mut params.scope("f"), 4, 4, true, &mut rng);
+    let options = ResidualOptions { branch_scale: 0.25, ..ResidualOptions::default() };
+    let block = Residual::new(branch.clone()).with_options(&mut params.scope("b"), options);
+    let tape = Tape::new();
+    let ctx = Ctx::eval(&tape, &params);
+    let x = ctx.input(Tensor::normal([2, 4], 0.0, 1.0, &mut rng));
+    let expected = (x + branch.forward(&ctx, x).scale(0.25)).value();
+    assert_eq!(*block.forward(&ctx, x).value(), *expected);
+}
+
+#[test]
+fn the_tutorial_residual_connection_wraps_any_sublayer() {
+    // x + dropout(ff(norm(x))) on a (10, 20, 512) input keeps the shape.
+    let mut rng = Rng::new(17);
+    let mut params = Params::new();
+    let ff = FeedForward::new(&mut params.scope("ff"), 512, 2048, Activation::Relu, 0.0, &mut rng);
+    let residual = ResidualConnection::new(&mut params.scope("residual"), 512, 0.1);
+    let tape = Tape::new();
+    let ctx = Ctx::train(&tape, &params, 3);
+    let x = ctx.input(Tensor::normal([10, 20, 512], 0.0, 1.0, &mut rng));
+    let y = residual.forward(&ctx, x, |h| ff.forward(&ctx, h));
+    assert_eq!(y.shape().dims(), &[10, 20, 512]);
+    assert_eq!(
+        params.names(),
+        [
+            "ff.linear1.weight",
+            "ff.linear1.bias",
+            "ff.linear2.weight",
+            "ff.linear2.bias",
+            "residual.norm.weight",
+            "residual.norm.bias"
+        ]
+    );
+}
+
+#[test]
+fn a_branch_cut_off_by_mistake_is_named_by_the_connectivity_report() {
+    // The bug: the block's branch output is computed but never added, so the
+    // model is x -> head(x). The loss still falls; the report names the branch.
+    let mut rng = Rng::new(18);
+    let mut params = Params::new();
+    let branch = Linear::new(&mut params.scope("block.branch"), 4, 4, true, &mut rng);
+    let head = Linear::new(&mut params.scope("head"), 4, 1, true, &mut rng);
+    let tape = Tape::new();
+    let ctx = Ctx::train(&tape, &params, 1);
+    let x = ctx.input(Tensor::normal([8, 4], 0.0, 1.0, &mut rng));
+    let _unused = branch.forward(&ctx, x); // computed, then forgotten
+    let loss = head.forward(&ctx, x).mean();
+    let report = Connectivity::check(&params, &ctx.param_grads(&tape.backward(loss)));
+    assert_eq!(report.missing, ["block.branch.weight", "block.branch.bias"]);
+    assert!(report.to_string().contains("block.branch.weight"));
+}
+
+#[test]
+fn embeddings_and_positions_give_batch_seq_d() {
+    let mut rng = Rng::new(19);
+    let mut params = Params::new();
+    let emb = Embedding::new(&mut params.scope("embed"), 10, 6, &mut rng);
+    let tape = Tape::new();
+    let ctx = Ctx::eval(&tape, &params);
+    let ids = [1, 2, 3, 4, 5, 6, 7, 8];
+    let x = add_positions(&ctx, emb.forward(&ctx, &ids, 2));
+    assert_eq!(x.shape().dims(), &[2, 4, 6]);
+    // Row 0, position 0: the embedding of token 1 plus PE[0] = [0, 1, 0, 1, 0, 1].
+    let table = params.get(emb.weight);
+    for j in 0..6 {
+        let pe = if j % 2 == 0 { 0.0 } else { 1.0 };
+        assert_eq!(x.value().get(&[0, 0, j]), table.get(&[1, j]) + pe);
+    }
+}
