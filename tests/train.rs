@@ -6,7 +6,7 @@
 use resgrad::inspect::Connectivity;
 use resgrad::nn::*;
 use resgrad::optim::{AdamW, Optimizer, clip_grad_norm, linear_warmup};
-use resgrad::{Rng, Tape, Tensor, Var};
+use resgrad::{Rng, Tape, Var};
 use std::time::Instant;
 
 const VOCAB: usize = 10;
