@@ -3,6 +3,11 @@
 //! An optimiser walks the [`Params`] store and updates each value in place
 //! from its gradient in a [`ParamGrads`]. Parameters without a gradient
 //! (they did not reach the loss) are left alone, state and all, as in PyTorch.
+//!
+//! Hyperparameters are `f64`, as PyTorch's are Python floats: the scalar
+//! coefficients of each step (bias corrections, `1 − ηλ`) are computed in
+//! double precision and rounded once to `f32`, and only the per-element
+//! arithmetic runs in `f32`, in the same order as PyTorch's CPU kernels.
 
 use crate::nn::{ParamGrads, Params};
 use crate::tensor::Tensor;
@@ -12,9 +17,9 @@ pub trait Optimizer {
     /// One update of every parameter that has a gradient.
     fn step(&mut self, params: &mut Params, grads: &ParamGrads);
     /// The current learning rate.
-    fn lr(&self) -> f32;
+    fn lr(&self) -> f64;
     /// Sets the learning rate (schedules call this before each step).
-    fn set_lr(&mut self, lr: f32);
+    fn set_lr(&mut self, lr: f64);
 }
 
 // ANCHOR: sgd
@@ -29,13 +34,13 @@ pub trait Optimizer {
 #[derive(Clone, Debug)]
 pub struct Sgd {
     /// Learning rate η.
-    pub lr: f32,
+    pub lr: f64,
     /// Momentum μ (default 0: plain SGD).
-    pub momentum: f32,
+    pub momentum: f64,
     /// Dampening τ of the momentum (default 0).
-    pub dampening: f32,
+    pub dampening: f64,
     /// L2 weight decay λ, added to the gradient (default 0).
-    pub weight_decay: f32,
+    pub weight_decay: f64,
     /// Nesterov momentum (default false).
     pub nesterov: bool,
     buffers: Vec<Option<Tensor>>,
@@ -43,24 +48,24 @@ pub struct Sgd {
 
 impl Sgd {
     /// `SGD(params, lr)` with every other setting at PyTorch's default.
-    pub fn new(lr: f32) -> Sgd {
+    pub fn new(lr: f64) -> Sgd {
         Sgd { lr, momentum: 0.0, dampening: 0.0, weight_decay: 0.0, nesterov: false, buffers: Vec::new() }
     }
 
     /// Sets the momentum.
-    pub fn momentum(mut self, momentum: f32) -> Sgd {
+    pub fn momentum(mut self, momentum: f64) -> Sgd {
         self.momentum = momentum;
         self
     }
 
     /// Sets the weight decay.
-    pub fn weight_decay(mut self, weight_decay: f32) -> Sgd {
+    pub fn weight_decay(mut self, weight_decay: f64) -> Sgd {
         self.weight_decay = weight_decay;
         self
     }
 
     /// Sets the dampening.
-    pub fn dampening(mut self, dampening: f32) -> Sgd {
+    pub fn dampening(mut self, dampening: f64) -> Sgd {
         self.dampening = dampening;
         self
     }
@@ -75,36 +80,37 @@ impl Sgd {
 impl Optimizer for Sgd {
     fn step(&mut self, params: &mut Params, grads: &ParamGrads) {
         self.buffers.resize(params.len(), None);
+        let (lr, mu, wd) = (self.lr as f32, self.momentum as f32, self.weight_decay as f32);
+        let keep = (1.0 - self.dampening) as f32;
         for (id, p) in params.iter_mut() {
             let Some(g) = grads.get(id) else { continue };
             let p = p.value.data_mut();
-            let mut d: Vec<f32> =
-                g.data().iter().zip(p.iter()).map(|(&g, &p)| g + self.weight_decay * p).collect();
+            let mut d: Vec<f32> = g.data().iter().zip(p.iter()).map(|(&g, &p)| g + wd * p).collect();
             if self.momentum != 0.0 {
                 let buf = match &mut self.buffers[id.index()] {
                     Some(b) => {
                         for (b, &d) in b.data_mut().iter_mut().zip(&d) {
-                            *b = self.momentum * *b + (1.0 - self.dampening) * d;
+                            *b = mu * *b + keep * d;
                         }
                         b
                     }
                     slot @ None => slot.insert(Tensor::from_vec(d.clone(), g.shape())),
                 };
                 if self.nesterov {
-                    d.iter_mut().zip(buf.data()).for_each(|(d, &b)| *d += self.momentum * b);
+                    d.iter_mut().zip(buf.data()).for_each(|(d, &b)| *d += mu * b);
                 } else {
                     d.copy_from_slice(buf.data());
                 }
             }
-            p.iter_mut().zip(&d).for_each(|(p, &d)| *p -= self.lr * d);
+            p.iter_mut().zip(&d).for_each(|(p, &d)| *p -= lr * d);
         }
     }
 
-    fn lr(&self) -> f32 {
+    fn lr(&self) -> f64 {
         self.lr
     }
 
-    fn set_lr(&mut self, lr: f32) {
+    fn set_lr(&mut self, lr: f64) {
         self.lr = lr;
     }
 }
@@ -124,15 +130,15 @@ impl Optimizer for Sgd {
 #[derive(Clone, Debug)]
 pub struct AdamW {
     /// Learning rate η.
-    pub lr: f32,
+    pub lr: f64,
     /// β₁, the decay of the first moment.
-    pub beta1: f32,
+    pub beta1: f64,
     /// β₂, the decay of the second moment.
-    pub beta2: f32,
+    pub beta2: f64,
     /// ε, added to the denominator.
-    pub eps: f32,
+    pub eps: f64,
     /// Decoupled weight decay λ.
-    pub weight_decay: f32,
+    pub weight_decay: f64,
     state: Vec<Option<AdamState>>,
 }
 
@@ -145,25 +151,25 @@ struct AdamState {
 
 impl AdamW {
     /// `AdamW(params, lr)` with PyTorch's other defaults.
-    pub fn new(lr: f32) -> AdamW {
+    pub fn new(lr: f64) -> AdamW {
         AdamW { lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 1e-2, state: Vec::new() }
     }
 
     /// Sets β₁ and β₂.
-    pub fn betas(mut self, beta1: f32, beta2: f32) -> AdamW {
+    pub fn betas(mut self, beta1: f64, beta2: f64) -> AdamW {
         self.beta1 = beta1;
         self.beta2 = beta2;
         self
     }
 
     /// Sets the decoupled weight decay λ.
-    pub fn weight_decay(mut self, weight_decay: f32) -> AdamW {
+    pub fn weight_decay(mut self, weight_decay: f64) -> AdamW {
         self.weight_decay = weight_decay;
         self
     }
 
     /// Sets ε.
-    pub fn eps(mut self, eps: f32) -> AdamW {
+    pub fn eps(mut self, eps: f64) -> AdamW {
         self.eps = eps;
         self
     }
@@ -178,7 +184,7 @@ impl Default for AdamW {
 impl Optimizer for AdamW {
     fn step(&mut self, params: &mut Params, grads: &ParamGrads) {
         self.state.resize(params.len(), None);
-        let (lr, b1, b2, eps) = (self.lr, self.beta1, self.beta2, self.eps);
+        let (lr, b1, b2) = (self.lr, self.beta1, self.beta2);
         for (id, p) in params.iter_mut() {
             let Some(g) = grads.get(id) else { continue };
             let n = g.numel();
@@ -188,25 +194,27 @@ impl Optimizer for AdamW {
                 v: vec![0.0; n],
             });
             s.step += 1;
+            // Scalars in f64, once per step, then rounded to f32.
             let bc1 = 1.0 - b1.powi(s.step);
-            let bc2_sqrt = (1.0 - b2.powi(s.step)).sqrt();
-            let step_size = lr / bc1;
-            let decay = 1.0 - lr * self.weight_decay;
+            let bc2_sqrt = ((1.0 - b2.powi(s.step)).sqrt()) as f32;
+            let step_size = (lr / bc1) as f32;
+            let decay = (1.0 - lr * self.weight_decay) as f32;
+            let (w1, b2f, w2, eps) = ((1.0 - b1) as f32, b2 as f32, (1.0 - b2) as f32, self.eps as f32);
             let values = p.value.data_mut();
             for (((p, &g), m), v) in values.iter_mut().zip(g.data()).zip(&mut s.m).zip(&mut s.v) {
                 *p *= decay;
-                *m += (1.0 - b1) * (g - *m);
-                *v = b2 * *v + (1.0 - b2) * g * g;
-                *p -= step_size * *m / (v.sqrt() / bc2_sqrt + eps);
+                *m += w1 * (g - *m); // lerp towards g
+                *v = b2f * *v + w2 * g * g;
+                *p -= step_size * (*m / (v.sqrt() / bc2_sqrt + eps));
             }
         }
     }
 
-    fn lr(&self) -> f32 {
+    fn lr(&self) -> f64 {
         self.lr
     }
 
-    fn set_lr(&mut self, lr: f32) {
+    fn set_lr(&mut self, lr: f64) {
         self.lr = lr;
     }
 }
@@ -242,6 +250,6 @@ pub fn clip_grad_norm(grads: &mut ParamGrads, max_norm: f32) -> f32 {
 /// assert_eq!(linear_warmup(3, 4), 1.0);
 /// assert_eq!(linear_warmup(100, 4), 1.0);
 /// ```
-pub fn linear_warmup(step: usize, warmup_steps: usize) -> f32 {
-    if warmup_steps == 0 { 1.0 } else { ((step + 1) as f32 / warmup_steps as f32).min(1.0) }
+pub fn linear_warmup(step: usize, warmup_steps: usize) -> f64 {
+    if warmup_steps == 0 { 1.0 } else { ((step + 1) as f64 / warmup_steps as f64).min(1.0) }
 }

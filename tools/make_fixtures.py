@@ -67,6 +67,8 @@ Two cases differ from this pattern:
 """
 
 import argparse
+import json
+import struct
 from pathlib import Path
 
 import torch
@@ -152,10 +154,36 @@ def base_metadata(case):
     }
 
 
+def sort_metadata_in_header(path):
+    """Rewrite the header so the metadata keys appear in sorted order.
+
+    safetensors keeps the metadata in a hash map, so its key order (and hence
+    the file's bytes) changes from run to run even though the tensors do not.
+    Sorting the keys makes re-running the script byte-for-byte reproducible,
+    so regenerating the fixtures leaves no spurious git diff. Only the order
+    of the metadata entries changes: the header keeps its length, and the
+    tensor entries and the data after the header are untouched.
+    """
+    raw = path.read_bytes()
+    (header_len,) = struct.unpack("<Q", raw[:8])
+    header_bytes = raw[8 : 8 + header_len]
+    text = header_bytes.decode("utf-8").rstrip(" ")  # the header is space-padded
+    header = json.loads(text, object_pairs_hook=dict)  # dicts keep file order
+    if "__metadata__" not in header:
+        return
+    header["__metadata__"] = dict(sorted(header["__metadata__"].items()))
+    new_text = json.dumps(header, separators=(",", ":"), ensure_ascii=False)
+    if len(new_text.encode("utf-8")) != len(text.encode("utf-8")):
+        raise RuntimeError(f"{path}: unexpected header layout, not rewritten")
+    padded = new_text.encode("utf-8").ljust(header_len, b" ")
+    path.write_bytes(raw[:8] + padded + raw[8 + header_len :])
+
+
 def write(out_dir, case, tensors, metadata):
     """Save one fixture file; metadata=None writes a header with no metadata."""
     path = out_dir / f"{case}.safetensors"
     save_file({k: to_f32(v) for k, v in tensors.items()}, str(path), metadata=metadata)
+    sort_metadata_in_header(path)
     return path
 
 
