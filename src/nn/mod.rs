@@ -1,7 +1,7 @@
 //! Layers: the building blocks of a transformer, with PyTorch's names,
 //! defaults and parameter layouts.
 //!
-//! A forward pass runs inside a [`Ctx`], which ties a [`Tape`] to the
+//! A forward pass runs inside a [`Ctx`], which ties a [`Tape`](crate::Tape) to the
 //! [`Params`] store: the first time a layer asks for one of its parameters,
 //! the context records it on the tape as a leaf; after the backward pass,
 //! [`Ctx::param_grads`] collects the gradient of every parameter by id.

@@ -5,6 +5,7 @@
 // Each test file compiles this module on its own and uses only part of it.
 #![allow(dead_code)]
 
+pub mod fixtures;
 pub mod json;
 pub mod strategies;
 
