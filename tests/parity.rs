@@ -196,3 +196,18 @@ fn three_adamw_steps_match_pytorch() {
         compare(&fx, &format!("step{step}.param.bias"), params.get(layer.bias.unwrap()), Kind::Forward);
     }
 }
+
+#[test]
+fn an_encoder_layer_saved_by_pytorch_loads_by_name_and_gives_pytorchs_output() {
+    // encoder_state_dict.safetensors is `save_file(layer.state_dict())` as a
+    // PyTorch user writes it: plain state_dict keys, no prefixes.
+    let io = Fixture::load("encoder_state_dict_io");
+    let mut params = Params::new();
+    let layer = encoder_from(&io, &mut params);
+    let path = format!("{}/tests/fixtures/encoder_state_dict.safetensors", env!("CARGO_MANIFEST_DIR"));
+    params.load_safetensors(&path).unwrap_or_else(|e| panic!("{e}"));
+    let tape = Tape::new();
+    let ctx = Ctx::eval(&tape, &params);
+    let y = layer.forward(&ctx, ctx.input(io.t("input.src")));
+    compare(&io, "output.y", &y.value(), Kind::Forward);
+}
