@@ -33,8 +33,8 @@
 //!
 //! let mut fresh = build(2); // same layout, other values
 //! fresh.load_safetensors_bytes(&bytes)?;
-//! let w = fresh.find("proj.weight").unwrap();
-//! assert_eq!(fresh.get(w), trained.get(w));
+//! let (w_fresh, w_trained) = (fresh.find("proj.weight").unwrap(), trained.find("proj.weight").unwrap());
+//! assert_eq!(fresh.get(w_fresh), trained.get(w_trained));
 //! # Ok::<(), resgrad::io::WeightsError>(())
 //! ```
 //!

@@ -20,6 +20,36 @@ pub trait Optimizer {
     fn lr(&self) -> f64;
     /// Sets the learning rate (schedules call this before each step).
     fn set_lr(&mut self, lr: f64);
+    /// Forgets all state (momentum, moments, step counts), so the optimiser
+    /// can start over, on this store or another.
+    fn reset(&mut self);
+}
+
+/// The checks every optimiser makes before a step: the gradients belong to
+/// `params`, the optimiser's state belongs to `params` too, and every
+/// gradient has its parameter's shape. Returns the store id to remember.
+#[track_caller]
+fn check_step(who: &str, state_store: Option<u64>, params: &Params, grads: &ParamGrads) -> u64 {
+    grads.check_store(params, who);
+    let store = params.store_id();
+    if state_store.is_some_and(|s| s != store) {
+        panic!(
+            "{who}: this optimiser holds state for a different Params store\n  \
+             make a new optimiser for each model, or call reset() before switching"
+        );
+    }
+    for (id, g) in grads.iter() {
+        let p = params.get(id);
+        if g.shape() != p.shape() {
+            panic!(
+                "{who}: the gradient of `{}` has shape {} but the parameter has shape {}",
+                params.name(id),
+                g.shape(),
+                p.shape()
+            );
+        }
+    }
+    store
 }
 
 // ANCHOR: sgd
@@ -44,12 +74,21 @@ pub struct Sgd {
     /// Nesterov momentum (default false).
     pub nesterov: bool,
     buffers: Vec<Option<Tensor>>,
+    store: Option<u64>,
 }
 
 impl Sgd {
     /// `SGD(params, lr)` with every other setting at PyTorch's default.
     pub fn new(lr: f64) -> Sgd {
-        Sgd { lr, momentum: 0.0, dampening: 0.0, weight_decay: 0.0, nesterov: false, buffers: Vec::new() }
+        Sgd {
+            lr,
+            momentum: 0.0,
+            dampening: 0.0,
+            weight_decay: 0.0,
+            nesterov: false,
+            buffers: Vec::new(),
+            store: None,
+        }
     }
 
     /// Sets the momentum.
@@ -78,7 +117,17 @@ impl Sgd {
 }
 
 impl Optimizer for Sgd {
+    // ANCHOR: sgd_step
+    #[track_caller]
     fn step(&mut self, params: &mut Params, grads: &ParamGrads) {
+        if self.nesterov && (self.momentum <= 0.0 || self.dampening != 0.0) {
+            panic!(
+                "Sgd: Nesterov momentum needs momentum > 0 and dampening 0, got momentum {} and \
+                 dampening {}\n  set .momentum(m) with m > 0 and leave dampening at 0, as PyTorch requires",
+                self.momentum, self.dampening
+            );
+        }
+        self.store = Some(check_step("Sgd::step", self.store, params, grads));
         self.buffers.resize(params.len(), None);
         let (lr, mu, wd) = (self.lr as f32, self.momentum as f32, self.weight_decay as f32);
         let keep = (1.0 - self.dampening) as f32;
@@ -105,6 +154,7 @@ impl Optimizer for Sgd {
             p.iter_mut().zip(&d).for_each(|(p, &d)| *p -= lr * d);
         }
     }
+    // ANCHOR_END: sgd_step
 
     fn lr(&self) -> f64 {
         self.lr
@@ -112,6 +162,11 @@ impl Optimizer for Sgd {
 
     fn set_lr(&mut self, lr: f64) {
         self.lr = lr;
+    }
+
+    fn reset(&mut self) {
+        self.buffers.clear();
+        self.store = None;
     }
 }
 // ANCHOR_END: sgd
@@ -140,6 +195,7 @@ pub struct AdamW {
     /// Decoupled weight decay λ.
     pub weight_decay: f64,
     state: Vec<Option<AdamState>>,
+    store: Option<u64>,
 }
 
 #[derive(Clone, Debug)]
@@ -152,7 +208,7 @@ struct AdamState {
 impl AdamW {
     /// `AdamW(params, lr)` with PyTorch's other defaults.
     pub fn new(lr: f64) -> AdamW {
-        AdamW { lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 1e-2, state: Vec::new() }
+        AdamW { lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 1e-2, state: Vec::new(), store: None }
     }
 
     /// Sets β₁ and β₂.
@@ -182,7 +238,10 @@ impl Default for AdamW {
 }
 
 impl Optimizer for AdamW {
+    // ANCHOR: adamw_step
+    #[track_caller]
     fn step(&mut self, params: &mut Params, grads: &ParamGrads) {
+        self.store = Some(check_step("AdamW::step", self.store, params, grads));
         self.state.resize(params.len(), None);
         let (lr, b1, b2) = (self.lr, self.beta1, self.beta2);
         for (id, p) in params.iter_mut() {
@@ -209,6 +268,7 @@ impl Optimizer for AdamW {
             }
         }
     }
+    // ANCHOR_END: adamw_step
 
     fn lr(&self) -> f64 {
         self.lr
@@ -216,6 +276,11 @@ impl Optimizer for AdamW {
 
     fn set_lr(&mut self, lr: f64) {
         self.lr = lr;
+    }
+
+    fn reset(&mut self) {
+        self.state.clear();
+        self.store = None;
     }
 }
 // ANCHOR_END: adamw
@@ -230,8 +295,10 @@ impl Optimizer for AdamW {
 /// ```
 pub fn clip_grad_norm(grads: &mut ParamGrads, max_norm: f32) -> f32 {
     let norm = grads.global_norm();
-    let c = (max_norm / (norm + 1e-6)).min(1.0);
-    if c < 1.0 {
+    // Written so that a NaN norm gives a NaN factor (every gradient becomes
+    // NaN, as in PyTorch) instead of `f32::min` quietly choosing 1.
+    let c = max_norm / (norm + 1e-6);
+    if c.is_nan() || c < 1.0 {
         for g in grads.grads.iter_mut().flatten() {
             g.data_mut().iter_mut().for_each(|v| *v *= c);
         }

@@ -107,3 +107,57 @@ fn clipping_scales_all_gradients_by_one_factor_and_returns_the_old_norm() {
     assert_relative_eq!(grads.get(b).unwrap().item(), 4.0 * c, max_relative = 2.0 * f32::EPSILON);
     assert_relative_eq!(grads.global_norm(), 1.0, max_relative = 4.0 * f32::EPSILON);
 }
+
+fn panic_message(f: impl FnOnce()) -> String {
+    let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).expect_err("expected a panic");
+    err.downcast_ref::<String>().cloned().unwrap_or_else(|| err.downcast_ref::<&str>().unwrap().to_string())
+}
+
+#[test]
+fn an_optimiser_refuses_a_second_store_until_reset() {
+    let mut a = Params::new();
+    let ia = a.add("p", Tensor::from_vec(vec![1.0], [1]));
+    let mut b = Params::new();
+    let ib = b.add("p", Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0], [5]));
+    let mut opt = AdamW::new(0.1);
+    let ga = grads_of(&a, ia, 1.0);
+    opt.step(&mut a, &ga);
+    let gb = {
+        let tape = Tape::new();
+        let ctx = Ctx::eval(&tape, &b);
+        ctx.param_grads(&tape.backward(ctx.param(ib).sum()))
+    };
+    let msg = panic_message(|| opt.clone().step(&mut b, &gb));
+    assert!(msg.contains("holds state for a different Params store"), "{msg}");
+    let msg = panic_message(|| opt.clone().step(&mut a, &gb));
+    assert!(msg.contains("gradients come from a pass over a different Params store"), "{msg}");
+    opt.reset();
+    opt.step(&mut b, &gb);
+    assert!(params_all_moved(&b, ib, &[1.0, 2.0, 3.0, 4.0, 5.0]));
+}
+
+fn params_all_moved(params: &Params, id: ParamId, before: &[f32]) -> bool {
+    params.get(id).data().iter().zip(before).all(|(a, b)| a != b)
+}
+
+#[test]
+fn nesterov_without_momentum_is_refused_as_in_pytorch() {
+    let msg = panic_message(|| {
+        run(&mut Sgd::new(0.1).nesterov(true), 0.0, 1.0, 1);
+    });
+    assert!(msg.contains("Nesterov momentum needs momentum > 0 and dampening 0"), "{msg}");
+}
+
+#[test]
+fn a_nan_gradient_norm_makes_every_gradient_nan_as_in_pytorch() {
+    let mut params = Params::new();
+    let a = params.add("a", Tensor::from_vec(vec![0.0], [1]));
+    let b = params.add("b", Tensor::from_vec(vec![0.0], [1]));
+    let tape = Tape::new();
+    let ctx = Ctx::eval(&tape, &params);
+    let nan = ctx.input(Tensor::from_vec(vec![f32::NAN], [1]));
+    let loss = (ctx.param(a) * nan).sum() + ctx.param(b).sum();
+    let mut grads = ctx.param_grads(&tape.backward(loss));
+    assert!(clip_grad_norm(&mut grads, 1.0).is_nan());
+    assert!(grads.get(b).unwrap().item().is_nan());
+}

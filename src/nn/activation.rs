@@ -62,7 +62,9 @@ impl Dropout {
     #[track_caller]
     pub fn new(p: f32) -> Dropout {
         if !(0.0..=1.0).contains(&p) {
-            panic!("Dropout::new: p = {p} is not a probability in [0, 1]");
+            panic!(
+                "Dropout::new: p = {p} is not a probability\n  pass the chance of zeroing an element, in [0, 1]"
+            );
         }
         Dropout { p }
     }

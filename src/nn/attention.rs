@@ -18,6 +18,12 @@ use crate::tensor::Tensor;
 /// and initialisation: `in_proj_weight` `[3E, E]` (Xavier-uniform),
 /// `in_proj_bias` `[3E]` (zeros), and `out_proj` a [`Linear`] whose bias
 /// starts at zero.
+///
+/// Unlike PyTorch's default (`batch_first=False`, inputs `[T, B, E]`),
+/// this layer always reads the batch-first layout `[..., T, E]`: any leading
+/// axes are batch axes, and an unbatched `[T, E]` works too.
+/// [`TransformerEncoderLayer`](super::TransformerEncoderLayer) converts
+/// PyTorch's seq-first layout before calling it.
 #[derive(Clone, Debug)]
 pub struct MultiHeadAttention {
     /// `in_proj_weight`: the query, key and value projections stacked, `[3E, E]`.
@@ -47,6 +53,12 @@ impl MultiHeadAttention {
         bias: bool,
         rng: &mut Rng,
     ) -> Self {
+        if !(0.0..=1.0).contains(&dropout) {
+            panic!(
+                "MultiHeadAttention: dropout = {dropout} is not a probability\n  \
+                 pass the chance of zeroing an attention weight, in [0, 1]"
+            );
+        }
         if num_heads == 0 || embed_dim % num_heads != 0 {
             panic!(
                 "MultiHeadAttention: embed_dim {embed_dim} is not divisible by num_heads {num_heads}\n  \
@@ -82,8 +94,9 @@ impl MultiHeadAttention {
     // ANCHOR: mha_attend
     /// Attention of `query` `[..., T, E]` over `key` and `value` `[..., S, E]`.
     /// Returns the output `[..., T, E]` and the attention weights
-    /// `[..., H, T, S]` (per head, before dropout; PyTorch averages them over
-    /// heads unless `average_attn_weights=False`).
+    /// `[..., H, T, S]` that multiplied the values: per head (PyTorch's
+    /// `average_attn_weights=False`), after dropout in training, as PyTorch
+    /// returns them.
     #[track_caller]
     pub fn attend<'t>(
         &self,
@@ -94,14 +107,22 @@ impl MultiHeadAttention {
         causal: bool,
     ) -> (Var<'t>, Var<'t>) {
         let e = self.embed_dim;
-        for (what, v) in [("query", query), ("key", key), ("value", value)] {
-            let s = v.shape();
+        let (qs, ks, vs) = (query.shape(), key.shape(), value.shape());
+        for (what, s) in [("query", &qs), ("key", &ks), ("value", &vs)] {
             if s.rank() < 2 || s.last() != e {
                 panic!(
                     "MultiHeadAttention: {what} has shape {s}, but embed_dim is {e}\n  \
                      inputs need shape [..., T, {e}] (batch_first layout)"
                 );
             }
+        }
+        let lead = |s: &crate::Shape| s.dims()[..s.rank() - 2].to_vec();
+        if ks != vs || lead(&qs) != lead(&ks) {
+            panic!(
+                "MultiHeadAttention: query {qs}, key {ks} and value {vs} do not fit together\n  \
+                 key and value need the same shape [..., S, {e}], and the query the same leading \
+                 (batch) axes [..., T, {e}]"
+            );
         }
         let w = ctx.param(self.in_proj_weight); // [3E, E]
         let b = self.in_proj_bias.map(|b| ctx.param(b)); // [3E]
@@ -124,8 +145,8 @@ impl MultiHeadAttention {
         let d = e / self.num_heads;
         let scores = q.matmul(k.transpose()).scale(1.0 / (d as f32).sqrt()); // [N, H, T, S]
         let scores = if causal { scores.causal_mask() } else { scores };
-        let weights = scores.softmax();
-        let mixed = ctx.dropout(weights, self.dropout).matmul(v); // [N, H, T, D]
+        let weights = ctx.dropout(scores.softmax(), self.dropout);
+        let mixed = weights.matmul(v); // [N, H, T, D]
         let merged = self.merge_heads(mixed, &query.shape()); // [..., T, E]
         let out = self.out_proj.forward(ctx, merged);
         let mut w_shape = query.shape().dims()[..query.shape().rank() - 1].to_vec(); // [..., T]
@@ -133,7 +154,6 @@ impl MultiHeadAttention {
         w_shape.push(key.shape().dims()[key.shape().rank() - 2]); // [..., H, T, S]
         (out, weights.reshape(w_shape))
     }
-    // ANCHOR_END: mha_attend
 
     /// `[..., T, E] -> [N, H, T, D]` with N the product of the leading axes.
     fn split_heads<'t>(&self, x: Var<'t>) -> Var<'t> {
@@ -148,6 +168,7 @@ impl MultiHeadAttention {
     fn merge_heads<'t>(&self, x: Var<'t>, like: &crate::Shape) -> Var<'t> {
         x.permute(&[0, 2, 1, 3]).reshape(like.clone())
     }
+    // ANCHOR_END: mha_attend
 }
 
 impl Module for MultiHeadAttention {

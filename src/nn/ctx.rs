@@ -60,25 +60,26 @@ impl<'t> Ctx<'t> {
     /// the same node after that (so a shared weight sums its gradients).
     #[track_caller]
     pub fn param(&self, id: ParamId) -> Var<'t> {
+        self.params.check(id);
         let mut leaves = self.leaves.borrow_mut();
-        if id.0 >= leaves.len() {
-            panic!(
-                "Ctx::param: parameter #{} does not exist in this store ({} parameters)\n  \
-                 was the layer built on a different Params than the one given to the Ctx?",
-                id.0,
-                leaves.len()
-            );
-        }
-        *leaves[id.0]
+        *leaves[id.index]
             .get_or_insert_with(|| self.tape.leaf(self.params.get(id).clone()).label(self.params.name(id)))
     }
 
     /// Makes `var` stand for parameter `id` in this pass, instead of a leaf
-    /// holding the stored value: for weight tying, or for checking a layer's
-    /// parameter gradients with [`gradcheck`](crate::check::gradcheck).
+    /// holding the stored value: used to check a layer's parameter
+    /// gradients with [`gradcheck`](crate::check::gradcheck), which supplies
+    /// its own perturbed copies. Must come before the parameter's first use.
     #[track_caller]
     pub fn bind(&self, id: ParamId, var: Var<'t>) {
         let expected = self.params.get(id).shape();
+        if self.leaves.borrow()[id.index].is_some() {
+            panic!(
+                "Ctx::bind: `{}` was already used (or bound) in this pass\n  \
+                 bind parameters before running the layer, once each",
+                self.params.name(id)
+            );
+        }
         if var.shape() != *expected {
             panic!(
                 "Ctx::bind: `{}` has shape {expected} but the value bound to it has shape {}",
@@ -86,7 +87,7 @@ impl<'t> Ctx<'t> {
                 var.shape()
             );
         }
-        self.leaves.borrow_mut()[id.0] = Some(var);
+        self.leaves.borrow_mut()[id.index] = Some(var);
     }
 
     /// Records data (inputs, targets, masks) as a constant.
@@ -116,6 +117,9 @@ impl<'t> Ctx<'t> {
     /// result of `tape.backward`.
     pub fn param_grads(&self, grads: &Grads) -> ParamGrads {
         let leaves = self.leaves.borrow();
-        ParamGrads { grads: leaves.iter().map(|leaf| leaf.and_then(|v| grads.get(v).cloned())).collect() }
+        ParamGrads {
+            grads: leaves.iter().map(|leaf| leaf.and_then(|v| grads.get(v).cloned())).collect(),
+            store: self.params.store_id(),
+        }
     }
 }

@@ -67,7 +67,9 @@ pub fn sinusoidal_positions(len: usize, dim: usize) -> Tensor {
 pub fn add_positions<'t>(ctx: &Ctx<'t>, x: Var<'t>) -> Var<'t> {
     let s = x.shape();
     if s.rank() != 3 {
-        panic!("add_positions: expected [B, T, D], got {s}");
+        panic!(
+            "add_positions: expected token vectors of shape [B, T, D], got {s}\n  reshape an unbatched [T, D] to [1, T, D]"
+        );
     }
     let (t, d) = (s.dims()[1], s.dims()[2]);
     x + ctx.input(sinusoidal_positions(t, d)).broadcast_to(s)

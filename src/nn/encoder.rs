@@ -131,13 +131,23 @@ pub struct TransformerEncoderLayer {
 
 impl TransformerEncoderLayer {
     /// Registers the layer's parameters in `scope` under PyTorch's names.
+    #[track_caller]
     pub fn new(scope: &mut Scope<'_>, config: EncoderLayerConfig, rng: &mut Rng) -> Self {
         let c = config;
+        if !(0.0..=1.0).contains(&c.dropout) {
+            panic!(
+                "TransformerEncoderLayer: EncoderLayerConfig.dropout = {} is not a probability\n  \
+                 set .dropout(p) with p in [0, 1] (PyTorch's default is 0.1)",
+                c.dropout
+            );
+        }
         let self_attn =
             MultiHeadAttention::new(&mut scope.sub("self_attn"), c.d_model, c.nhead, c.dropout, c.bias, rng);
-        let ff = FeedForward::new(scope, c.d_model, c.dim_feedforward, c.activation, c.dropout, rng);
-        let norm1 = LayerNorm::with_options(&mut scope.sub("norm1"), c.d_model, c.layer_norm_eps, true);
-        let norm2 = LayerNorm::with_options(&mut scope.sub("norm2"), c.d_model, c.layer_norm_eps, true);
+        let ff = FeedForward::new(scope, c.d_model, c.dim_feedforward, c.activation, c.dropout, c.bias, rng);
+        let norm1 =
+            LayerNorm::with_options(&mut scope.sub("norm1"), c.d_model, c.layer_norm_eps, true, c.bias);
+        let norm2 =
+            LayerNorm::with_options(&mut scope.sub("norm2"), c.d_model, c.layer_norm_eps, true, c.bias);
         if c.residual.zero_init {
             self_attn.out_proj.zero_init(scope.params());
             ff.linear2.zero_init(scope.params());
@@ -172,18 +182,14 @@ impl TransformerEncoderLayer {
     }
     // ANCHOR_END: encoder_layer_forward
 
-    /// The layer in its configured layout, optionally causal.
+    /// The layer in its configured layout, optionally causal. An unbatched
+    /// `[seq, d_model]` input works in either layout, as in PyTorch.
     #[track_caller]
     pub fn forward_masked<'t>(&self, ctx: &Ctx<'t>, src: Var<'t>, causal: bool) -> Var<'t> {
-        let s = src.shape();
-        if s.rank() != 3 || s.last() != self.config.d_model {
-            let layout =
-                if self.config.batch_first { "[batch, seq, d_model]" } else { "[seq, batch, d_model]" };
-            panic!(
-                "TransformerEncoderLayer: input of shape {s} is not {layout} with d_model = {}\n  \
-                 set batch_first to match your layout, or permute the input",
-                self.config.d_model
-            );
+        let s = check_layout(&self.config, &src.shape());
+        if s.rank() == 2 {
+            let (t, d) = (s.dims()[0], s.dims()[1]);
+            return self.forward_batch_first(ctx, src.reshape([1, t, d]), causal).reshape([t, d]);
         }
         if self.config.batch_first {
             self.forward_batch_first(ctx, src, causal)
@@ -192,6 +198,21 @@ impl TransformerEncoderLayer {
             self.forward_batch_first(ctx, src.permute(&[1, 0, 2]), causal).permute(&[1, 0, 2])
         }
     }
+}
+
+/// Panics unless `s` is `[batch, seq, d]` / `[seq, batch, d]` (as configured)
+/// or unbatched `[seq, d]`; returns it.
+#[track_caller]
+fn check_layout(config: &EncoderLayerConfig, s: &crate::Shape) -> crate::Shape {
+    if !(s.rank() == 2 || s.rank() == 3) || s.last() != config.d_model {
+        let layout = if config.batch_first { "[batch, seq, d_model]" } else { "[seq, batch, d_model]" };
+        panic!(
+            "TransformerEncoderLayer: input of shape {s} is not {layout} (or [seq, d_model]) with \
+             d_model = {}\n  set batch_first to match your layout, or permute the input",
+            config.d_model
+        );
+    }
+    s.clone()
 }
 
 impl Module for TransformerEncoderLayer {
@@ -204,6 +225,10 @@ impl Module for TransformerEncoderLayer {
 /// A stack of encoder layers, named `layers.0`, `layers.1`, …, with an
 /// optional final LayerNorm `norm` (as PyTorch's `TransformerEncoder`;
 /// pre-norm stacks need it, since their residual stream is never normalised).
+///
+/// One difference from PyTorch: its `TransformerEncoder` deep-copies one
+/// layer, so all its layers start with the same weights; here each layer is
+/// initialised on its own, as independent layers of a deep stack usually are.
 #[derive(Clone, Debug)]
 pub struct TransformerEncoder {
     /// The layers, first to last.
@@ -226,19 +251,53 @@ impl TransformerEncoder {
             .map(|i| TransformerEncoderLayer::new(&mut layers_scope.sub(&i.to_string()), config, rng))
             .collect();
         let norm = final_norm.then(|| {
-            LayerNorm::with_options(&mut scope.sub("norm"), config.d_model, config.layer_norm_eps, true)
+            LayerNorm::with_options(
+                &mut scope.sub("norm"),
+                config.d_model,
+                config.layer_norm_eps,
+                true,
+                config.bias,
+            )
         });
         TransformerEncoder { layers, norm }
     }
 
-    /// The stack, optionally causal, in the layers' configured layout.
+    // ANCHOR: encoder_stack_forward
+    /// The stack, optionally causal, in the layers' configured layout. The
+    /// residual stream after each layer is recorded on `ctx` as `layers.{i}`
+    /// (batch-first), for [`activation_stats`](crate::inspect::activation_stats)
+    /// and for reading its gradient after the backward pass.
+    #[track_caller]
     pub fn forward_masked<'t>(&self, ctx: &Ctx<'t>, x: Var<'t>, causal: bool) -> Var<'t> {
-        let h = self.layers.iter().fold(x, |h, layer| layer.forward_masked(ctx, h, causal));
-        match &self.norm {
-            Some(n) => n.forward(ctx, h),
-            None => h,
+        let Some(first) = self.layers.first() else {
+            return self.norm.as_ref().map_or(x, |n| n.forward(ctx, x));
+        };
+        let s = check_layout(&first.config, &x.shape());
+        // Convert the layout once for the whole stack, not once per layer.
+        let seq_first = s.rank() == 3 && !first.config.batch_first;
+        let mut h = if s.rank() == 2 {
+            x.reshape([1, s.dims()[0], s.dims()[1]])
+        } else if seq_first {
+            x.permute(&[1, 0, 2]) // [T, B, d] -> [B, T, d]
+        } else {
+            x
+        };
+        for (i, layer) in self.layers.iter().enumerate() {
+            h = layer.forward_batch_first(ctx, h, causal);
+            ctx.record(format!("layers.{i}"), h);
+        }
+        if let Some(n) = &self.norm {
+            h = n.forward(ctx, h);
+        }
+        if s.rank() == 2 {
+            h.reshape(s)
+        } else if seq_first {
+            h.permute(&[1, 0, 2])
+        } else {
+            h
         }
     }
+    // ANCHOR_END: encoder_stack_forward
 }
 
 impl Module for TransformerEncoder {

@@ -21,16 +21,14 @@ pub struct LayerNorm {
 impl LayerNorm {
     /// `nn.LayerNorm(dim)`: eps 1e-5, with gain and shift.
     pub fn new(scope: &mut Scope<'_>, dim: usize) -> LayerNorm {
-        LayerNorm::with_options(scope, dim, 1e-5, true)
+        LayerNorm::with_options(scope, dim, 1e-5, true, true)
     }
 
-    /// `nn.LayerNorm(dim, eps, elementwise_affine)`.
-    pub fn with_options(scope: &mut Scope<'_>, dim: usize, eps: f32, affine: bool) -> LayerNorm {
-        let (weight, bias) = if affine {
-            (Some(scope.add("weight", Tensor::ones([dim]))), Some(scope.add("bias", Tensor::zeros([dim]))))
-        } else {
-            (None, None)
-        };
+    /// `nn.LayerNorm(dim, eps, elementwise_affine, bias)`: the gain exists
+    /// if `affine`, the shift if `affine && bias`.
+    pub fn with_options(scope: &mut Scope<'_>, dim: usize, eps: f32, affine: bool, bias: bool) -> LayerNorm {
+        let weight = affine.then(|| scope.add("weight", Tensor::ones([dim])));
+        let bias = (affine && bias).then(|| scope.add("bias", Tensor::zeros([dim])));
         LayerNorm { weight, bias, eps, dim }
     }
 }
@@ -38,6 +36,14 @@ impl LayerNorm {
 impl Module for LayerNorm {
     #[track_caller]
     fn forward<'t>(&self, ctx: &Ctx<'t>, x: Var<'t>) -> Var<'t> {
+        let shape = x.shape();
+        if shape.rank() == 0 || shape.last() != self.dim {
+            panic!(
+                "LayerNorm({}): input of shape {shape} does not end in {} features\n  \
+                 the normalised (last) axis must have the width the layer was built with",
+                self.dim, self.dim
+            );
+        }
         x.layer_norm(self.weight.map(|w| ctx.param(w)), self.bias.map(|b| ctx.param(b)), self.eps)
     }
 }

@@ -51,6 +51,10 @@ impl Module for Linear {
                 self.in_features, self.out_features, self.in_features
             );
         }
+        if shape.rank() == 1 {
+            // A single vector [in]: as a row [1, in], then back to [out].
+            return self.forward(ctx, x.reshape([1, self.in_features])).reshape([self.out_features]);
+        }
         let y = x.matmul(ctx.param(self.weight).transpose()); // [..., in] @ [in, out] -> [..., out]
         match self.bias {
             Some(b) => y.add_bias(ctx.param(b)),

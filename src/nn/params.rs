@@ -10,15 +10,22 @@
 use crate::tensor::Tensor;
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-/// A handle to one parameter in a [`Params`] store.
+static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(0);
+
+/// A handle to one parameter in a [`Params`] store. It remembers which
+/// store it came from, so that using it with another store is caught.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ParamId(pub(crate) usize);
+pub struct ParamId {
+    pub(crate) store: u64,
+    pub(crate) index: usize,
+}
 
 impl ParamId {
     /// The parameter's position in its store (registration order).
     pub fn index(self) -> usize {
-        self.0
+        self.index
     }
 }
 
@@ -41,16 +48,47 @@ pub struct Param {
 /// assert_eq!(params.names(), ["encoder.proj.weight", "encoder.proj.bias"]);
 /// assert_eq!(params.get(layer.weight).dims(), &[3, 4]); // PyTorch's [out, in]
 /// ```
-#[derive(Clone, Debug, Default)]
+///
+/// A clone is a snapshot of the weights that the same layers (the same
+/// [`ParamId`]s) can run with.
+#[derive(Clone, Debug)]
 pub struct Params {
     entries: Vec<Param>,
     by_name: HashMap<String, usize>,
+    id: u64,
+}
+
+impl Default for Params {
+    fn default() -> Params {
+        Params {
+            entries: Vec::new(),
+            by_name: HashMap::new(),
+            id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
+        }
+    }
 }
 
 impl Params {
     /// An empty store.
     pub fn new() -> Params {
         Params::default()
+    }
+
+    /// Which store this is (ids and gradients carry it, to catch mix-ups).
+    pub(crate) fn store_id(&self) -> u64 {
+        self.id
+    }
+
+    /// Panics unless `id` was handed out by this store (or a clone of it).
+    #[track_caller]
+    pub(crate) fn check(&self, id: ParamId) {
+        if id.store != self.id || id.index >= self.entries.len() {
+            panic!(
+                "parameter #{} belongs to a different Params store than the one given here\n  \
+                 run each layer with the Params it was built on",
+                id.index
+            );
+        }
     }
 
     /// A scope that prefixes every name registered through it with
@@ -72,27 +110,33 @@ impl Params {
         }
         self.by_name.insert(name.clone(), self.entries.len());
         self.entries.push(Param { name, value });
-        ParamId(self.entries.len() - 1)
+        ParamId { store: self.id, index: self.entries.len() - 1 }
     }
 
     /// The value of a parameter.
+    #[track_caller]
     pub fn get(&self, id: ParamId) -> &Tensor {
-        &self.entries[id.0].value
+        self.check(id);
+        &self.entries[id.index].value
     }
 
     /// The value of a parameter, writable (for optimisers and initialisers).
+    #[track_caller]
     pub fn get_mut(&mut self, id: ParamId) -> &mut Tensor {
-        &mut self.entries[id.0].value
+        self.check(id);
+        &mut self.entries[id.index].value
     }
 
     /// The name of a parameter.
+    #[track_caller]
     pub fn name(&self, id: ParamId) -> &str {
-        &self.entries[id.0].name
+        self.check(id);
+        &self.entries[id.index].name
     }
 
     /// Looks a parameter up by its full name.
     pub fn find(&self, name: &str) -> Option<ParamId> {
-        self.by_name.get(name).map(|&i| ParamId(i))
+        self.by_name.get(name).map(|&index| ParamId { store: self.id, index })
     }
 
     /// Every name, in registration order.
@@ -102,12 +146,14 @@ impl Params {
 
     /// Every parameter with its id, in registration order.
     pub fn iter(&self) -> impl Iterator<Item = (ParamId, &Param)> {
-        self.entries.iter().enumerate().map(|(i, p)| (ParamId(i), p))
+        let store = self.id;
+        self.entries.iter().enumerate().map(move |(index, p)| (ParamId { store, index }, p))
     }
 
     /// Every parameter with its id, writable.
     pub fn iter_mut(&mut self) -> impl Iterator<Item = (ParamId, &mut Param)> {
-        self.entries.iter_mut().enumerate().map(|(i, p)| (ParamId(i), p))
+        let store = self.id;
+        self.entries.iter_mut().enumerate().map(move |(index, p)| (ParamId { store, index }, p))
     }
 
     /// Number of parameters (tensors).
@@ -174,22 +220,53 @@ impl Scope<'_> {
 #[derive(Clone, Debug)]
 pub struct ParamGrads {
     pub(crate) grads: Vec<Option<Tensor>>,
+    pub(crate) store: u64,
 }
 
 impl ParamGrads {
+    #[track_caller]
+    fn check(&self, id: ParamId) {
+        if id.store != self.store {
+            panic!(
+                "parameter #{} is from a different Params store than these gradients\n  \
+                 look parameters up in the gradients of a pass over their own store",
+                id.index
+            );
+        }
+    }
+
+    /// Panics unless these gradients came from a pass over `params`.
+    #[track_caller]
+    pub(crate) fn check_store(&self, params: &Params, who: &str) {
+        if self.store != params.store_id() {
+            panic!(
+                "{who}: these gradients come from a pass over a different Params store\n  \
+                 update the store whose Ctx produced them"
+            );
+        }
+    }
+
     /// The gradient of a parameter, if it reached the loss.
+    #[track_caller]
     pub fn get(&self, id: ParamId) -> Option<&Tensor> {
-        self.grads.get(id.0).and_then(|g| g.as_ref())
+        self.check(id);
+        self.grads.get(id.index).and_then(|g| g.as_ref())
     }
 
     /// The gradient of a parameter, writable (gradient clipping scales these).
+    #[track_caller]
     pub fn get_mut(&mut self, id: ParamId) -> Option<&mut Tensor> {
-        self.grads.get_mut(id.0).and_then(|g| g.as_mut())
+        self.check(id);
+        self.grads.get_mut(id.index).and_then(|g| g.as_mut())
     }
 
     /// Iterates over `(id, gradient)` for the parameters that have one.
     pub fn iter(&self) -> impl Iterator<Item = (ParamId, &Tensor)> {
-        self.grads.iter().enumerate().filter_map(|(i, g)| g.as_ref().map(|g| (ParamId(i), g)))
+        let store = self.store;
+        self.grads
+            .iter()
+            .enumerate()
+            .filter_map(move |(index, g)| g.as_ref().map(|g| (ParamId { store, index }, g)))
     }
 
     /// The Euclidean norm of all gradients together, accumulated in f64.

@@ -44,12 +44,17 @@ impl ResidualOptions {
     /// (or return `f` alone when the skip is switched off).
     #[track_caller]
     pub fn join<'t>(&self, ctx: &Ctx<'t>, x: Var<'t>, f: Var<'t>, gate: Option<ParamId>) -> Var<'t> {
+        let f = self.scale_and_gate(ctx, f, gate);
+        if self.enabled { x + f } else { f }
+    }
+
+    /// The branch as it joins the stream: `c α F(x)` (each factor only if set).
+    pub fn scale_and_gate<'t>(&self, ctx: &Ctx<'t>, f: Var<'t>, gate: Option<ParamId>) -> Var<'t> {
         let f = if self.branch_scale != 1.0 { f.scale(self.branch_scale) } else { f };
-        let f = match gate {
+        match gate {
             Some(g) => f * ctx.param(g).broadcast_to(f.shape()), // α F(x)
             None => f,
-        };
-        if self.enabled { x + f } else { f }
+        }
     }
     // ANCHOR_END: residual_join
 }
@@ -141,7 +146,31 @@ impl<F: Module> Residual<F> {
     }
 
     /// Applies experiment switches; a ReZero gate is registered in `scope` as `gate`.
+    ///
+    /// `zero_init` cannot be applied here, since only the branch knows its
+    /// last projection: call [`Linear::zero_init`] on it instead. Switching
+    /// the skip off together with a ReZero gate (the output would be 0 at
+    /// init) or with a projection shortcut (it would never be used) is
+    /// refused too.
+    #[track_caller]
     pub fn with_options(mut self, scope: &mut Scope<'_>, options: ResidualOptions) -> Self {
+        if options.zero_init {
+            panic!(
+                "Residual::with_options: zero_init needs to know the branch's last projection\n  \
+                 call .zero_init(params) on that Linear instead (TransformerEncoderLayer applies it itself)"
+            );
+        }
+        if !options.enabled && (options.rezero || matches!(self.shortcut, Shortcut::Projection(_))) {
+            panic!(
+                "Residual::with_options: with the skip switched off, {} would be meaningless\n  \
+                 a plain block is y = F(x): drop the gate and the projection",
+                if options.rezero {
+                    "a ReZero gate (y = 0 · F(x) = 0 at init)"
+                } else {
+                    "the projection shortcut"
+                }
+            );
+        }
         self.gate = options.gate(scope, "gate");
         self.options = options;
         self
@@ -159,6 +188,7 @@ impl<F: Module> Module for Residual<F> {
         match self.merge {
             Merge::Add => self.options.join(ctx, skip, f, self.gate),
             Merge::Concat => {
+                let f = self.options.scale_and_gate(ctx, f, self.gate);
                 let last = f.shape().rank() - 1;
                 if self.options.enabled { Var::concat(&[skip, f], last) } else { f }
             }

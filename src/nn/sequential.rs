@@ -56,17 +56,18 @@ pub struct FeedForward {
 }
 
 impl FeedForward {
-    /// Registers `linear1` and `linear2` in `scope`.
+    /// Registers `linear1` and `linear2` (with biases if `bias`) in `scope`.
     pub fn new(
         scope: &mut Scope<'_>,
         d_model: usize,
         hidden: usize,
         activation: Activation,
         dropout: f32,
+        bias: bool,
         rng: &mut Rng,
     ) -> Self {
-        let linear1 = Linear::new(&mut scope.sub("linear1"), d_model, hidden, true, rng);
-        let linear2 = Linear::new(&mut scope.sub("linear2"), hidden, d_model, true, rng);
+        let linear1 = Linear::new(&mut scope.sub("linear1"), d_model, hidden, bias, rng);
+        let linear2 = Linear::new(&mut scope.sub("linear2"), hidden, d_model, bias, rng);
         FeedForward { linear1, linear2, activation, dropout: Dropout::new(dropout) }
     }
 }
