@@ -590,8 +590,9 @@ fn residual_options_that_cannot_be_honoured_are_refused() {
     let mut params = Params::new();
     let branch = Linear::new(&mut params.scope("f"), 4, 4, true, &mut rng);
     let zero = ResidualOptions { zero_init: true, ..ResidualOptions::default() };
-    let msg =
-        panic_message(|| drop(Residual::new(branch.clone()).with_options(&mut params.scope("a"), zero)));
+    let msg = panic_message(|| {
+        let _ = Residual::new(branch.clone()).with_options(&mut params.scope("a"), zero);
+    });
     assert!(msg.contains("call .zero_init(params) on that Linear"), "{msg}");
     let gated_plain = ResidualOptions { rezero: true, ..ResidualOptions::plain() };
     let msg = panic_message(|| {
@@ -615,6 +616,8 @@ fn binding_a_parameter_after_its_first_use_is_refused() {
     other_store.add("x", Tensor::zeros([2, 2]));
     let tape2 = Tape::new();
     let ctx2 = Ctx::eval(&tape2, &other_store);
-    let msg = panic_message(|| drop(ctx2.param(layer.weight)));
+    let msg = panic_message(|| {
+        let _ = ctx2.param(layer.weight);
+    });
     assert!(msg.contains("belongs to a different Params store"), "{msg}");
 }
