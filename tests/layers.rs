@@ -596,7 +596,7 @@ fn residual_options_that_cannot_be_honoured_are_refused() {
     assert!(msg.contains("call .zero_init(params) on that Linear"), "{msg}");
     let gated_plain = ResidualOptions { rezero: true, ..ResidualOptions::plain() };
     let msg = panic_message(|| {
-        drop(Residual::new(branch.clone()).with_options(&mut params.scope("b"), gated_plain))
+        let _ = Residual::new(branch.clone()).with_options(&mut params.scope("b"), gated_plain);
     });
     assert!(msg.contains("ReZero gate"), "{msg}");
 }
