@@ -4,6 +4,7 @@
 mod common;
 
 use common::assert_gradcheck;
+use common::panic_message;
 use resgrad::inspect::Connectivity;
 use resgrad::nn::*;
 use resgrad::{Rng, Tape, Tensor, Var};
@@ -391,11 +392,6 @@ fn embeddings_and_positions_give_batch_seq_d() {
         let pe = if j % 2 == 0 { 0.0 } else { 1.0 };
         assert_eq!(x.value().get(&[0, 0, j]), table.get(&[1, j]) + pe);
     }
-}
-
-fn panic_message(f: impl FnOnce()) -> String {
-    let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).expect_err("expected a panic");
-    err.downcast_ref::<String>().cloned().unwrap_or_else(|| err.downcast_ref::<&str>().unwrap().to_string())
 }
 
 #[test]

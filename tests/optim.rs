@@ -1,7 +1,10 @@
 //! Optimisers against hand-computed updates (PyTorch's rules), and gradient
 //! clipping. The parity suite also checks AdamW against PyTorch itself.
 
+mod common;
+
 use approx::assert_relative_eq;
+use common::panic_message;
 use resgrad::nn::{Ctx, ParamGrads, ParamId, Params};
 use resgrad::optim::{AdamW, Optimizer, Sgd, clip_grad_norm};
 use resgrad::{Tape, Tensor};
@@ -106,11 +109,6 @@ fn clipping_scales_all_gradients_by_one_factor_and_returns_the_old_norm() {
     assert_relative_eq!(grads.get(a).unwrap().item(), 3.0 * c, max_relative = 2.0 * f32::EPSILON);
     assert_relative_eq!(grads.get(b).unwrap().item(), 4.0 * c, max_relative = 2.0 * f32::EPSILON);
     assert_relative_eq!(grads.global_norm(), 1.0, max_relative = 4.0 * f32::EPSILON);
-}
-
-fn panic_message(f: impl FnOnce()) -> String {
-    let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).expect_err("expected a panic");
-    err.downcast_ref::<String>().cloned().unwrap_or_else(|| err.downcast_ref::<&str>().unwrap().to_string())
 }
 
 #[test]

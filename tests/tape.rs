@@ -3,14 +3,10 @@
 
 mod common;
 
+use common::panic_message;
 use resgrad::check::jacobian;
 use resgrad::{Rng, Tape, Tensor, Var};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-
-fn panic_message(f: impl FnOnce()) -> String {
-    let err = catch_unwind(AssertUnwindSafe(f)).expect_err("expected a panic");
-    err.downcast_ref::<String>().cloned().unwrap_or_else(|| err.downcast_ref::<&str>().unwrap().to_string())
-}
 
 #[test]
 fn a_value_added_to_itself_receives_both_contributions() {

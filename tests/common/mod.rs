@@ -25,6 +25,13 @@ pub fn proptest_config(cases: u32, file: &'static str) -> Config {
     }
 }
 
+/// Runs `f`, which must panic, and returns its panic message.
+#[track_caller]
+pub fn panic_message(f: impl FnOnce()) -> String {
+    let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).expect_err("expected a panic");
+    err.downcast_ref::<String>().cloned().unwrap_or_else(|| err.downcast_ref::<&str>().unwrap().to_string())
+}
+
 /// Runs `gradcheck` and turns a failure into a test failure carrying the
 /// checker's full message (op, element, expected and received values).
 #[track_caller]
