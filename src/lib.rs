@@ -68,6 +68,7 @@
 //! not a crash.
 
 pub mod check;
+pub mod experiments;
 pub mod inspect;
 #[cfg(feature = "safetensors")]
 pub mod io;

@@ -1,0 +1,118 @@
+//! What every example shares: the `--quick` flag, printing an outcome, and
+//! writing its table as CSV and its figures as SVG (with `plotters`).
+//!
+//! Full runs write into `book/src/figures/`, the folder the book includes
+//! from; quick runs (the tests' and the tour's) write into
+//! `target/figures-quick/`, so they never overwrite the book's figures.
+
+#![allow(dead_code)] // each example uses part of this module
+
+use plotters::prelude::*;
+use resgrad::experiments::{Figure, Outcome};
+use std::path::{Path, PathBuf};
+
+/// True if the command line holds `--quick`.
+pub fn quick_flag() -> bool {
+    std::env::args().any(|a| a == "--quick")
+}
+
+/// Where figures and data go for this mode.
+pub fn out_dir(quick: bool) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    if quick { root.join("target/figures-quick") } else { root.join("book/src/figures") }
+}
+
+/// Prints the outcome (title, table, claims) and writes its files.
+/// Returns the paths written.
+pub fn report(outcome: &Outcome, quick: bool) -> std::io::Result<Vec<PathBuf>> {
+    println!("{}\n", outcome.title);
+    print!("{}", outcome.table);
+    println!();
+    for claim in &outcome.claims {
+        println!("{claim}");
+    }
+    write_files(outcome, &out_dir(quick))
+}
+
+/// Writes `<name>.csv` and one SVG per figure into `dir`.
+pub fn write_files(outcome: &Outcome, dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir)?;
+    let mut written = Vec::new();
+    let csv = dir.join(format!("{}.csv", outcome.name));
+    std::fs::write(&csv, outcome.table.to_csv())?;
+    written.push(csv);
+    for figure in &outcome.figures {
+        let svg = dir.join(format!("{}.svg", figure.file));
+        draw(figure, &svg).map_err(|e| std::io::Error::other(format!("drawing {}: {e}", svg.display())))?;
+        written.push(svg);
+    }
+    Ok(written)
+}
+
+const COLORS: [RGBColor; 6] = [
+    RGBColor(200, 60, 50),
+    RGBColor(40, 110, 190),
+    RGBColor(40, 150, 80),
+    RGBColor(150, 80, 170),
+    RGBColor(220, 140, 30),
+    RGBColor(90, 90, 90),
+];
+
+/// Draws a line chart as SVG. Points with a non-positive coordinate on a
+/// log axis are left out (they cannot be placed).
+pub fn draw(figure: &Figure, path: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    let keep = |&(x, y): &(f64, f64)| {
+        x.is_finite() && y.is_finite() && (!figure.log_x || x > 0.0) && (!figure.log_y || y > 0.0)
+    };
+    let series: Vec<(String, Vec<(f64, f64)>)> = figure
+        .series
+        .iter()
+        .map(|s| (s.name.clone(), s.points.iter().copied().filter(keep).collect()))
+        .collect();
+    let all: Vec<(f64, f64)> = series.iter().flat_map(|(_, p)| p.iter().copied()).collect();
+    let range = |vals: Vec<f64>, log: bool| {
+        let (mut lo, mut hi) =
+            vals.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+        if !lo.is_finite() {
+            (lo, hi) = (1.0, 10.0);
+        }
+        if log {
+            (lo / 1.5, hi * 1.5)
+        } else if lo == hi {
+            (lo - 1.0, hi + 1.0)
+        } else {
+            let pad = 0.05 * (hi - lo);
+            (lo - pad, hi + pad)
+        }
+    };
+    let (x0, x1) = range(all.iter().map(|p| p.0).collect(), figure.log_x);
+    let (y0, y1) = range(all.iter().map(|p| p.1).collect(), figure.log_y);
+
+    let root = SVGBackend::new(path, (720, 440)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let mut builder = ChartBuilder::on(&root);
+    builder.caption(&figure.title, ("sans-serif", 18)).margin(14).x_label_area_size(40).y_label_area_size(70);
+    macro_rules! plot {
+        ($chart:expr) => {{
+            let mut chart = $chart;
+            chart.configure_mesh().x_desc(&figure.x_label).y_desc(&figure.y_label).draw()?;
+            for (i, (name, points)) in series.iter().enumerate() {
+                let color = COLORS[i % COLORS.len()];
+                chart
+                    .draw_series(LineSeries::new(points.iter().copied(), color.stroke_width(2)))?
+                    .label(name.as_str())
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+                chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
+            }
+            chart.configure_series_labels().background_style(WHITE.mix(0.85)).border_style(BLACK).draw()?;
+        }};
+    }
+    match (figure.log_x, figure.log_y) {
+        (false, false) => plot!(builder.build_cartesian_2d(x0..x1, y0..y1)?),
+        (true, false) => plot!(builder.build_cartesian_2d((x0..x1).log_scale(), y0..y1)?),
+        (false, true) => plot!(builder.build_cartesian_2d(x0..x1, (y0..y1).log_scale())?),
+        (true, true) => plot!(builder.build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale())?),
+    }
+    root.present()?;
+    Ok(())
+}
