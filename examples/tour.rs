@@ -1,77 +1,43 @@
-//! The tour: one small residual block, recorded on a tape, differentiated,
-//! checked and drawn.
+//! The tour: every experiment in quick mode, each claim with its measured
+//! figure and a verdict, and every figure written (into
+//! `target/figures-quick/`; full runs of the numbered examples write the
+//! book's figures).
 //!
-//! Run with `cargo run --release --example tour`.
-//!
-//! It prints the tape as a numbered listing, the gradients that reach the
-//! input (split into what the skip and the branch contribute), a gradcheck
-//! of the whole block, and the tape as a Graphviz DOT graph.
+//! `cargo run --release --example tour`
 
-use resgrad::check::gradcheck;
-use resgrad::{Rng, Tape, Tensor, Var};
+mod common;
 
-/// F(x) = relu(x W1 + b1) W2 + b2: a two-layer feed-forward branch.
-fn branch<'t>(x: Var<'t>, w1: Var<'t>, b1: Var<'t>, w2: Var<'t>, b2: Var<'t>) -> Var<'t> {
-    let h = x.matmul(w1).add_bias(b1).relu(); // [T, D] @ [D, H] -> [T, H]
-    h.matmul(w2).add_bias(b2) // [T, H] @ [H, D] -> [T, D]
-}
+use resgrad::experiments::{self, Outcome};
+use std::time::Instant;
 
-fn main() {
-    let (t, d, h) = (2, 3, 4); // tokens, model width, hidden width
-    let mut rng = Rng::new(2026);
-    let x0 = Tensor::normal([t, d], 0.0, 1.0, &mut rng);
-    let params = [
-        Tensor::normal([d, h], 0.0, 1.0 / (d as f32).sqrt(), &mut rng),
-        Tensor::normal([h], 0.0, 0.1, &mut rng),
-        Tensor::normal([h, d], 0.0, 1.0 / (h as f32).sqrt(), &mut rng),
-        Tensor::normal([d], 0.0, 0.1, &mut rng),
-    ];
+// ANCHOR: tour_list
+/// Every experiment, in the order of the book's chapters.
+const EXPERIMENTS: &[(&str, fn(bool) -> Outcome)] = &[("vanishing gradients", experiments::vanishing::run)];
+// ANCHOR_END: tour_list
 
-    // ANCHOR: record
-    let tape = Tape::new();
-    let x = tape.leaf(x0.clone()).label("x");
-    let [w1, b1, w2, b2] = [("w1", 0), ("b1", 1), ("w2", 2), ("b2", 3)]
-        .map(|(name, i)| tape.leaf(params[i].clone()).label(name));
-    let f = branch(x, w1, b1, w2, b2).label("F(x)");
-    let y = (x + f).label("y = x + F(x)"); // the skip connection
-    let loss = (y * y).mean().label("loss");
-    // ANCHOR_END: record
-
-    println!("== the tape: a Wengert list, in execution order ==\n");
-    print!("{tape}");
-
-    // ANCHOR: backward
-    let grads = tape.backward(loss);
-    let dy = &grads[y]; // dL/dy, what arrives at the add
-    let dx = &grads[x]; // dL/dx, the sum of the skip's and the branch's contributions
-    let through_branch = dx.zip_map(dy, |total, skip| total - skip);
-    // ANCHOR_END: backward
-
-    println!("\n== gradients ==\n");
-    println!("loss = {:.6}\n", loss.value().item());
-    println!("dL/dy, arriving at the add:\n{dy}\n");
-    println!("dL/dx, what x receives:\n{dx}\n");
-    println!("of which the branch F contributed (dL/dx - dL/dy):\n{through_branch}\n");
-    println!("the skip contributed dL/dy unchanged: the I in I + dF/dx.\n");
-    for (name, p) in [("w1", w1), ("b1", b1), ("w2", w2), ("b2", b2)] {
-        println!("|dL/d{name}| = {:.6}", grads[p].norm());
-    }
-
-    println!("\n== gradcheck of the whole block (random directions, central differences) ==\n");
-    let mut inputs = vec![x0];
-    inputs.extend(params.iter().cloned());
-    match gradcheck(|_t, v| v[0] + branch(v[0], v[1], v[2], v[3], v[4]), &inputs) {
-        Ok(report) => println!(
-            "passed: the worst probe used {:.1}% of its tolerance (output op `{}`)",
-            100.0 * report.worst_ratio,
-            report.op
-        ),
-        Err(e) => {
-            eprintln!("{e}");
-            std::process::exit(1);
+fn main() -> std::io::Result<()> {
+    let started = Instant::now();
+    let (mut holds, mut total) = (0, 0);
+    let dir = common::out_dir(true);
+    for (i, (name, run)) in EXPERIMENTS.iter().enumerate() {
+        println!("[{}/{}] {name} ...", i + 1, EXPERIMENTS.len());
+        let t = Instant::now();
+        let outcome = run(true);
+        let files = common::write_files(&outcome, &dir)?;
+        for claim in &outcome.claims {
+            println!("    {claim}");
+            total += 1;
+            holds += usize::from(claim.holds);
         }
+        println!("    ({:.1} s, {} files)", t.elapsed().as_secs_f32(), files.len());
     }
-
-    println!("\n== the tape as Graphviz DOT (render with `dot -Tsvg`) ==\n");
-    print!("{}", tape.to_dot(Some(&grads)));
+    println!(
+        "\n{holds} of {total} claims hold; figures in {} ({:.1} s)",
+        dir.display(),
+        started.elapsed().as_secs_f32()
+    );
+    if holds != total {
+        std::process::exit(1);
+    }
+    Ok(())
 }
