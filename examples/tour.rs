@@ -7,13 +7,8 @@
 
 mod common;
 
-use resgrad::experiments::{self, Outcome};
+use resgrad::experiments::ALL as EXPERIMENTS;
 use std::time::Instant;
-
-// ANCHOR: tour_list
-/// Every experiment, in the order of the book's chapters.
-const EXPERIMENTS: &[(&str, fn(bool) -> Outcome)] = &[("vanishing gradients", experiments::vanishing::run)];
-// ANCHOR_END: tour_list
 
 fn main() -> std::io::Result<()> {
     let started = Instant::now();

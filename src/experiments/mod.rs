@@ -15,6 +15,14 @@ pub mod vanishing;
 
 use std::fmt;
 
+/// An experiment: runs in quick or full mode and returns what it measured.
+pub type Experiment = fn(quick: bool) -> Outcome;
+
+// ANCHOR: all_experiments
+/// Every experiment with a short name, in the order of the book's chapters.
+pub const ALL: &[(&str, Experiment)] = &[("vanishing gradients", vanishing::run)];
+// ANCHOR_END: all_experiments
+
 /// One claim of the topic, with the figure measured for it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Claim {
