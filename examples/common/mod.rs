@@ -58,60 +58,83 @@ const COLORS: [RGBColor; 6] = [
     RGBColor(90, 90, 90),
 ];
 
-/// Draws a line chart as SVG. Points with a non-positive coordinate on a
-/// log axis are left out (they cannot be placed).
+/// Draws a line chart as SVG, with the legend beside the plot.
+///
+/// A log axis is drawn as a linear axis over log10 of the values, labelled
+/// with powers of ten: it stays readable over the 40 decades a vanishing
+/// gradient spans. Points with a non-positive coordinate on a log axis are
+/// left out (they cannot be placed; the tables keep them).
 pub fn draw(figure: &Figure, path: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    let tx = |v: f64| if figure.log_x { v.log10() } else { v };
+    let ty = |v: f64| if figure.log_y { v.log10() } else { v };
     let keep = |&(x, y): &(f64, f64)| {
         x.is_finite() && y.is_finite() && (!figure.log_x || x > 0.0) && (!figure.log_y || y > 0.0)
     };
     let series: Vec<(String, Vec<(f64, f64)>)> = figure
         .series
         .iter()
-        .map(|s| (s.name.clone(), s.points.iter().copied().filter(keep).collect()))
+        .map(|s| {
+            (s.name.clone(), s.points.iter().copied().filter(keep).map(|(x, y)| (tx(x), ty(y))).collect())
+        })
         .collect();
     let all: Vec<(f64, f64)> = series.iter().flat_map(|(_, p)| p.iter().copied()).collect();
-    let range = |vals: Vec<f64>, log: bool| {
+    let range = |vals: Vec<f64>| {
         let (mut lo, mut hi) =
             vals.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
         if !lo.is_finite() {
-            (lo, hi) = (1.0, 10.0);
+            (lo, hi) = (0.0, 1.0);
         }
-        if log {
-            (lo / 1.5, hi * 1.5)
-        } else if lo == hi {
+        if lo == hi {
             (lo - 1.0, hi + 1.0)
         } else {
             let pad = 0.05 * (hi - lo);
             (lo - pad, hi + pad)
         }
     };
-    let (x0, x1) = range(all.iter().map(|p| p.0).collect(), figure.log_x);
-    let (y0, y1) = range(all.iter().map(|p| p.1).collect(), figure.log_y);
-
-    let root = SVGBackend::new(path, (720, 440)).into_drawing_area();
-    root.fill(&WHITE)?;
-    let mut builder = ChartBuilder::on(&root);
-    builder.caption(&figure.title, ("sans-serif", 18)).margin(14).x_label_area_size(40).y_label_area_size(70);
-    macro_rules! plot {
-        ($chart:expr) => {{
-            let mut chart = $chart;
-            chart.configure_mesh().x_desc(&figure.x_label).y_desc(&figure.y_label).draw()?;
-            for (i, (name, points)) in series.iter().enumerate() {
-                let color = COLORS[i % COLORS.len()];
-                chart
-                    .draw_series(LineSeries::new(points.iter().copied(), color.stroke_width(2)))?
-                    .label(name.as_str())
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
-                chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
+    let (x0, x1) = range(all.iter().map(|p| p.0).collect());
+    let (y0, y1) = range(all.iter().map(|p| p.1).collect());
+    let label = |log: bool| {
+        move |v: &f64| {
+            if !log {
+                let s = format!("{v:.3}");
+                s.trim_end_matches('0').trim_end_matches('.').to_string()
+            } else {
+                // One significant digit: 10^0.477 prints as 3, 10^-7 as 1e-7.
+                let rounded: f64 = format!("{:.0e}", 10f64.powf(*v)).parse().unwrap_or(f64::NAN);
+                if (1e-3..1e5).contains(&rounded) { format!("{rounded}") } else { format!("{rounded:e}") }
             }
-            chart.configure_series_labels().background_style(WHITE.mix(0.85)).border_style(BLACK).draw()?;
-        }};
+        }
+    };
+    let (x_fmt, y_fmt) = (label(figure.log_x), label(figure.log_y));
+
+    let root = SVGBackend::new(path, (820, 440)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let (plot_area, legend_area) = root.split_horizontally(640);
+    let mut chart = ChartBuilder::on(&plot_area)
+        .caption(&figure.title, ("sans-serif", 16))
+        .margin(12)
+        .x_label_area_size(42)
+        .y_label_area_size(72)
+        .build_cartesian_2d(x0..x1, y0..y1)?;
+    chart
+        .configure_mesh()
+        .x_desc(&figure.x_label)
+        .y_desc(&figure.y_label)
+        .x_label_formatter(&x_fmt)
+        .y_label_formatter(&y_fmt)
+        .draw()?;
+    for (i, (_, points)) in series.iter().enumerate() {
+        let color = COLORS[i % COLORS.len()];
+        chart.draw_series(LineSeries::new(points.iter().copied(), color.stroke_width(2)))?;
+        if points.len() <= 40 {
+            chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
+        }
     }
-    match (figure.log_x, figure.log_y) {
-        (false, false) => plot!(builder.build_cartesian_2d(x0..x1, y0..y1)?),
-        (true, false) => plot!(builder.build_cartesian_2d((x0..x1).log_scale(), y0..y1)?),
-        (false, true) => plot!(builder.build_cartesian_2d(x0..x1, (y0..y1).log_scale())?),
-        (true, true) => plot!(builder.build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale())?),
+    for (i, (name, _)) in series.iter().enumerate() {
+        let color = COLORS[i % COLORS.len()];
+        let y = 60 + 24 * i as i32;
+        legend_area.draw(&PathElement::new(vec![(8, y), (32, y)], color.stroke_width(3)))?;
+        legend_area.draw(&Text::new(name.clone(), (40, y - 7), ("sans-serif", 14)))?;
     }
     root.present()?;
     Ok(())
