@@ -10,8 +10,14 @@
 //! | experiment | claim |
 //! |---|---|
 //! | [`vanishing`] | without skips the gradient reaching the first layer shrinks by orders of magnitude with depth; with them it stays within a small factor |
+//! | [`identity_at_init`] | zero-initialised branches make a stack of any depth exactly the identity, inserted blocks leave a model's function unchanged bit for bit, and ReZero gates grow from 0 as the loss falls |
+//! | [`tutorial_shapes`] | the tutorial's wrapper, its owned variant and `TransformerEncoderLayer(512, 8)` keep the shape, have the parameter counts their formulas (and PyTorch) give, and the prose's post-norm differs from the code's pre-norm |
+//! | [`worked_examples`] | the textbook calculations hold in the engine: the skip's `1` keeps the scalar gradient alive at a = 0, the branch learns H(x) − x, J(x + F) − J(F) = I, and zero branches stack into the identity |
 
+pub mod identity_at_init;
+pub mod tutorial_shapes;
 pub mod vanishing;
+pub mod worked_examples;
 
 use std::fmt;
 
