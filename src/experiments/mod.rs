@@ -3,7 +3,7 @@
 //! Every experiment is a function `run(quick) -> Outcome`: it builds models
 //! with this crate, measures something, and returns a table, the series to
 //! plot, and its claims, each with the figure that decides it. The examples
-//! in `examples/` print and draw these outcomes; `tests/experiments.rs` runs
+//! in `examples/` print and draw these outcomes; `tests/experiments*.rs` run
 //! each one in quick mode and asserts its claims. Everything is seeded, so
 //! the same call gives the same numbers, bit for bit.
 //!
@@ -26,7 +26,12 @@ pub type Experiment = fn(quick: bool) -> Outcome;
 
 // ANCHOR: all_experiments
 /// Every experiment with a short name, in the order of the book's chapters.
-pub const ALL: &[(&str, Experiment)] = &[("vanishing gradients", vanishing::run)];
+pub const ALL: &[(&str, Experiment)] = &[
+    ("worked examples", worked_examples::run),
+    ("the tutorial's shapes", tutorial_shapes::run),
+    ("vanishing gradients", vanishing::run),
+    ("identity at initialisation", identity_at_init::run),
+];
 // ANCHOR_END: all_experiments
 
 /// One claim of the topic, with the figure measured for it.
