@@ -96,6 +96,7 @@ pub fn draw(figure: &Figure, path: &Path) -> Result<(), Box<dyn std::error::Erro
     let label = |log: bool| {
         move |v: &f64| {
             if !log {
+                let v = if v.abs() < 1e-9 { 0.0 } else { *v }; // no "-0"
                 let s = format!("{v:.3}");
                 s.trim_end_matches('0').trim_end_matches('.').to_string()
             } else {
