@@ -10,7 +10,13 @@
 //! | experiment | claim |
 //! |---|---|
 //! | [`vanishing`] | without skips the gradient reaching the first layer shrinks by orders of magnitude with depth; with them it stays within a small factor |
+//! | [`pre_vs_post_norm`] | at 48 layers, post-norm without warmup stays at chance at a learning rate pre-norm trains at; warmup rescues it; the gradients at initialisation are not badly scaled in either at this size |
+//! | [`token_identity`] | without skips, attention layers make every position the same vector and no position identifies its own token; with skips every position does, at every depth |
+//! | [`transformer_toy`] | a 6-layer transformer learns to reverse digits with residual connections and stays far behind without them |
 
+pub mod pre_vs_post_norm;
+pub mod token_identity;
+pub mod transformer_toy;
 pub mod vanishing;
 
 use std::fmt;
