@@ -7,22 +7,28 @@
 //! each one in quick mode and asserts its claims. Everything is seeded, so
 //! the same call gives the same numbers, bit for bit.
 //!
-//! | experiment | claim |
+//! | example | claim |
 //! |---|---|
-//! | [`add_vs_concat`] | merging by concatenation widens the stream linearly and makes parameters and multiply-adds grow superlinearly with depth; addition costs the same per block |
-//! | [`deep_mlp_training`] | with the same blocks, weights, optimiser and steps, a 32-block MLP with skips reaches a tenth of the baseline loss and one without does not |
-//! | [`forward_signal`] | without skips a linear probe can no longer read the input off a deep stack's output; with them it recovers it at every depth |
-//! | [`ode_view`] | a stack of `N` blocks `x + F(x)/N` with one shared `F` is Euler's method: its output converges as `N` grows, the change per doubling shrinking like `1/N` |
-//! | [`vanishing`] | without skips the gradient reaching the first layer shrinks by orders of magnitude with depth; with them it stays within a small factor |
-//! | [`identity_at_init`] | zero-initialised branches make a stack of any depth exactly the identity, inserted blocks leave a model's function unchanged bit for bit, and ReZero gates grow from 0 as the loss falls |
-//! | [`tutorial_shapes`] | the tutorial's wrapper, its owned variant and `TransformerEncoderLayer(512, 8)` keep the shape, have the parameter counts their formulas (and PyTorch) give, and the prose's post-norm differs from the code's pre-norm |
-//! | [`worked_examples`] | the textbook calculations hold in the engine: the skip's `1` keeps the scalar gradient alive at a = 0, the branch learns H(x) − x, J(x + F) − J(F) = I, and zero branches stack into the identity |
+//! | 01 [`worked_examples`] | the textbook calculations hold in the engine: the skip's `1` keeps the scalar gradient alive at a = 0, the branch learns H(x) − x, J(x + F) − J(F) = I, and zero branches stack into the identity |
+//! | 02 [`tutorial_shapes`] | the tutorial's wrapper, its owned variant and `TransformerEncoderLayer(512, 8)` keep the shape, have the parameter counts their formulas (and PyTorch) give, and the prose's post-norm differs from the code's pre-norm |
+//! | 03 [`vanishing`] | without skips the gradient reaching the first layer shrinks by orders of magnitude with depth; with them it stays within a small factor |
+//! | 04 [`forward_signal`] | without skips a linear probe can no longer read the input off a deep stack's output; with skips the input stays in the stream at full size, diluted by a growing stream unless pre-norm keeps it in check |
+//! | 05 [`deep_mlp_training`] | with the same blocks, weights, optimiser and steps, a 32-block MLP with skips reaches a tenth of the baseline loss and one without does not |
+//! | 06 [`identity_at_init`] | zero-initialised branches make a stack of any depth exactly the identity, inserted blocks leave a model's function unchanged bit for bit, and ReZero gates grow from 0 as the loss falls |
+//! | 07 [`pre_vs_post_norm`] | at 48 layers, post-norm without warmup stays at chance at a learning rate pre-norm trains at; warmup rescues it; the gradients at initialisation are not badly scaled in either at this size |
+//! | 08 [`token_identity`] | without skips, attention layers make every position the same vector and no position identifies its own token; with skips every position does, at every depth |
+//! | 09 [`add_vs_concat`] | merging by concatenation widens the stream linearly and makes parameters and multiply-adds grow superlinearly with depth; addition costs the same per block |
+//! | 10 [`ode_view`] | a stack of `N` blocks `x + F(x)/N` with one shared `F` is Euler's method: its output converges as `N` grows, the change per doubling shrinking like `1/N` |
+//! | 11 [`transformer_toy`] | a 6-layer transformer learns to reverse digits with residual connections and stays far behind without them |
 
 pub mod add_vs_concat;
 pub mod deep_mlp_training;
 pub mod forward_signal;
 pub mod identity_at_init;
 pub mod ode_view;
+pub mod pre_vs_post_norm;
+pub mod token_identity;
+pub mod transformer_toy;
 pub mod tutorial_shapes;
 pub mod vanishing;
 pub mod worked_examples;
@@ -41,8 +47,11 @@ pub const ALL: &[(&str, Experiment)] = &[
     ("forward signal", forward_signal::run),
     ("deep MLP training", deep_mlp_training::run),
     ("identity at initialisation", identity_at_init::run),
+    ("pre-norm vs post-norm", pre_vs_post_norm::run),
+    ("attention and token identity", token_identity::run),
     ("addition vs concatenation", add_vs_concat::run),
     ("the ODE view", ode_view::run),
+    ("a transformer with and without residuals", transformer_toy::run),
 ];
 // ANCHOR_END: all_experiments
 
