@@ -1,4 +1,4 @@
-//! The tour: one small residual block, recorded on a tape, differentiated,
+//! One small residual block, recorded on a tape, differentiated,
 //! checked and drawn.
 //!
 //! Run with `cargo run --release --example 00_tape`.

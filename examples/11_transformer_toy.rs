@@ -1,6 +1,6 @@
-//! Pre-norm against post-norm transformer encoders at depth 6, 24 and 48:
-//! gradients per layer at initialisation, and training at a high learning
-//! rate with and without warmup.
+//! A 6-layer pre-norm transformer learning to reverse digit sequences, with
+//! and without residual connections: same weights, data, optimiser and
+//! steps; loss and accuracy curves of both.
 //!
 //! `cargo run --release --example 11_transformer_toy [-- --quick]`
 
