@@ -32,14 +32,12 @@
 //!    (A gate's sign means nothing by itself: flipping `α` and the branch's
 //!    last projection together gives the same block.)
 
+use super::digits::{DigitModel, reverse_batch, token_accuracy};
 use super::{Claim, Figure, Outcome, Series, Table, fmt_num};
-use crate::nn::{
-    Ctx, Embedding, EncoderLayerConfig, Linear, Module, ParamId, Params, ResidualOptions, TransformerEncoder,
-    add_positions,
-};
+use crate::nn::{Ctx, EncoderLayerConfig, Module, ParamId, Params, ResidualOptions, TransformerEncoder};
 use crate::optim::{AdamW, Optimizer, clip_grad_norm, linear_warmup};
 use crate::rng::Rng;
-use crate::tape::{Tape, Var};
+use crate::tape::Tape;
 use crate::tensor::Tensor;
 
 /// Width, heads and feed-forward width of every model here.
@@ -118,66 +116,27 @@ pub fn change_at_init(stack: Stack, depth: usize, seed: u64) -> (f32, bool) {
 }
 // ANCHOR_END: identity_at_depth
 
-/// Digits, sequence length and batch of the reversal task (as `tests/train.rs`).
-const VOCAB: usize = 10;
-const LEN: usize = 6;
+/// Batch of the reversal task.
 const BATCH: usize = 32;
 
-/// Embedding, pre-norm encoder with ReZero gates, and a head: the
-/// digit-reversal model of `tests/train.rs` with gated branches.
-struct Reverser {
-    embed: Embedding,
-    encoder: TransformerEncoder,
-    head: Linear,
+/// The digit-reversal model with ReZero-gated branches.
+fn reverser(params: &mut Params, layers: usize, rng: &mut Rng) -> DigitModel {
+    DigitModel::new(params, config(false, REZERO).dropout(0.0), layers, true, rng)
 }
 
-impl Reverser {
-    fn new(params: &mut Params, layers: usize, rng: &mut Rng) -> Reverser {
-        let c = config(false, REZERO).dropout(0.0);
-        Reverser {
-            embed: Embedding::new(&mut params.scope("embed"), VOCAB, D, rng),
-            encoder: TransformerEncoder::new(&mut params.scope("encoder"), c, layers, true, rng),
-            head: Linear::new(&mut params.scope("head"), D, VOCAB, true, rng),
-        }
-    }
-
-    /// Logits `[batch * LEN, VOCAB]` for `batch` rows of `LEN` digits.
-    fn logits<'t>(&self, ctx: &Ctx<'t>, ids: &[usize], batch: usize) -> Var<'t> {
-        let x = add_positions(ctx, self.embed.forward(ctx, ids, batch)); // [B, T, D]
-        let h = self.encoder.forward(ctx, x); // [B, T, D]
-        self.head.forward(ctx, h).reshape([batch * LEN, VOCAB]) // [B, T, V] -> [B*T, V]
-    }
-
-    /// Every ReZero gate, named as in the store.
-    fn gates(&self, params: &Params) -> Vec<(String, ParamId)> {
-        let ids = self.encoder.layers.iter().flat_map(|l| l.gates).flatten();
-        ids.map(|id| (params.name(id).trim_start_matches("encoder.").to_string(), id)).collect()
-    }
-}
-
-/// `batch` random digit sequences and their reversals, row after row.
-fn reverse_batch(batch: usize, rng: &mut Rng) -> (Vec<usize>, Vec<usize>) {
-    let inputs: Vec<usize> = (0..batch * LEN).map(|_| rng.below(VOCAB)).collect();
-    let targets = inputs.chunks_exact(LEN).flat_map(|row| row.iter().rev().copied()).collect();
-    (inputs, targets)
+/// Every ReZero gate of `model`, named as in the store.
+fn gates(model: &DigitModel, params: &Params) -> Vec<(String, ParamId)> {
+    let ids = model.encoder.layers.iter().flat_map(|l| l.gates).flatten();
+    ids.map(|id| (params.name(id).trim_start_matches("encoder.").to_string(), id)).collect()
 }
 
 /// Token accuracy on `n` fresh sequences.
-fn accuracy(model: &Reverser, params: &Params, n: usize, seed: u64) -> f32 {
+fn accuracy(model: &DigitModel, params: &Params, n: usize, seed: u64) -> f32 {
     let (inputs, targets) = reverse_batch(n, &mut Rng::new(seed));
-    let logits = eval_logits(model, params, &inputs, n);
-    let correct = logits
-        .data()
-        .chunks_exact(VOCAB)
-        .zip(&targets)
-        .filter(|(row, t)| {
-            row.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map(|(i, _)| i) == Some(**t)
-        })
-        .count();
-    correct as f32 / targets.len() as f32
+    token_accuracy(&eval_logits(model, params, &inputs, n), &targets) as f32
 }
 
-fn eval_logits(model: &Reverser, params: &Params, inputs: &[usize], n: usize) -> Tensor {
+fn eval_logits(model: &DigitModel, params: &Params, inputs: &[usize], n: usize) -> Tensor {
     let tape = Tape::new();
     let ctx = Ctx::eval(&tape, params);
     (*model.logits(&ctx, inputs, n).value()).clone()
@@ -209,8 +168,8 @@ pub struct RezeroRun {
 pub fn train_rezero(layers: usize, steps: usize, seed: u64) -> RezeroRun {
     let mut rng = Rng::new(seed);
     let mut params = Params::new();
-    let model = Reverser::new(&mut params, layers, &mut rng);
-    let gates = model.gates(&params);
+    let model = reverser(&mut params, layers, &mut rng);
+    let gates = gates(&model, &params);
     let read = |params: &Params| gates.iter().map(|(_, id)| params.get(*id).item()).collect::<Vec<f32>>();
     let mut opt = AdamW::new(3e-3);
     let mut alphas = vec![read(&params)];
@@ -276,11 +235,11 @@ fn with_inserted_layers(
 
 /// Inserts `extra` zero-initialised layers into the trained model and
 /// compares its logits on 64 sequences before and after.
-fn insert_zero_layers(model: &Reverser, params: &mut Params, extra: usize, seed: u64) -> (f32, bool) {
+fn insert_zero_layers(model: &DigitModel, params: &mut Params, extra: usize, seed: u64) -> (f32, bool) {
     let mut rng = Rng::new(seed);
     let (inputs, _) = reverse_batch(64, &mut rng);
     let before = eval_logits(model, params, &inputs, 64);
-    let deeper = Reverser {
+    let deeper = DigitModel {
         embed: model.embed.clone(),
         encoder: with_inserted_layers(&model.encoder, params, extra, &mut rng),
         head: model.head.clone(),

@@ -23,6 +23,7 @@
 
 pub mod add_vs_concat;
 pub mod deep_mlp_training;
+pub mod digits;
 pub mod forward_signal;
 pub mod identity_at_init;
 pub mod ode_view;

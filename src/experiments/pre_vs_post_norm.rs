@@ -64,14 +64,13 @@
 //!
 //! [`layer_grad_norms`]: crate::inspect::layer_grad_norms
 
+use super::digits::{DigitModel, LEN, VOCAB, reverse_batch};
 use super::{Claim, Figure, Outcome, Series, Table, fmt_num};
 use crate::inspect::layer_grad_norms;
-use crate::nn::{
-    Ctx, Embedding, EncoderLayerConfig, Linear, Module, Params, TransformerEncoder, add_positions,
-};
+use crate::nn::{Ctx, EncoderLayerConfig, Params};
 use crate::optim::{AdamW, Optimizer, linear_warmup};
 use crate::rng::Rng;
-use crate::tape::{Tape, Var};
+use crate::tape::Tape;
 
 /// Where the LayerNorms go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,52 +94,17 @@ impl Norm {
     }
 }
 
-const VOCAB: usize = 10;
-const LEN: usize = 6;
 const WIDTH: usize = 32;
 const HEADS: usize = 4;
 const HIDDEN: usize = 64;
 /// The fixed learning rate.
 pub const LR: f64 = 2e-3;
 
-struct Model {
-    embed: Embedding,
-    encoder: TransformerEncoder,
-    head: Linear,
-}
-
-impl Model {
-    fn new(params: &mut Params, norm: Norm, depth: usize, rng: &mut Rng) -> Model {
-        let pre = norm == Norm::Pre;
-        let config = EncoderLayerConfig::new(WIDTH, HEADS)
-            .dim_feedforward(HIDDEN)
-            .dropout(0.0)
-            .batch_first(true)
-            .norm_first(pre);
-        Model {
-            embed: Embedding::new(&mut params.scope("embed"), VOCAB, WIDTH, rng),
-            encoder: TransformerEncoder::new(&mut params.scope("encoder"), config, depth, pre, rng),
-            head: Linear::new(&mut params.scope("head"), WIDTH, VOCAB, true, rng),
-        }
-    }
-
-    /// The encoder's output `[batch, LEN, WIDTH]` for `batch` rows of digits.
-    fn encode<'t>(&self, ctx: &Ctx<'t>, ids: &[usize], batch: usize) -> Var<'t> {
-        let x = add_positions(ctx, self.embed.forward(ctx, ids, batch)); // [B, T, D]
-        self.encoder.forward(ctx, x) // [B, T, D]
-    }
-
-    /// Logits `[batch * LEN, VOCAB]`.
-    fn logits<'t>(&self, ctx: &Ctx<'t>, h: Var<'t>, batch: usize) -> Var<'t> {
-        self.head.forward(ctx, h).reshape([batch * LEN, VOCAB]) // [B*T, V]
-    }
-}
-
-/// `batch` random digit sequences and their reversals, flattened row by row.
-fn reverse_batch(batch: usize, rng: &mut Rng) -> (Vec<usize>, Vec<usize>) {
-    let inputs: Vec<usize> = (0..batch * LEN).map(|_| rng.below(VOCAB)).collect();
-    let targets = inputs.chunks_exact(LEN).flat_map(|row| row.iter().rev().copied()).collect();
-    (inputs, targets)
+/// A pre-norm (with final norm) or post-norm stack of `depth` layers.
+fn model(params: &mut Params, norm: Norm, depth: usize, rng: &mut Rng) -> DigitModel {
+    let pre = norm == Norm::Pre;
+    let config = EncoderLayerConfig::new(WIDTH, HEADS).dim_feedforward(HIDDEN).dropout(0.0).norm_first(pre);
+    DigitModel::new(params, config, depth, pre, rng)
 }
 
 /// Mean cosine between two different positions of the same sequence, for
@@ -181,13 +145,13 @@ pub fn at_init(norm: Norm, depth: usize, seed: u64) -> AtInit {
     let batch = 32;
     let mut rng = Rng::new(seed);
     let mut params = Params::new();
-    let model = Model::new(&mut params, norm, depth, &mut rng);
+    let model = model(&mut params, norm, depth, &mut rng);
     let (inputs, targets) = reverse_batch(batch, &mut rng);
 
     let tape = Tape::new();
     let ctx = Ctx::eval(&tape, &params);
     let h = model.encode(&ctx, &inputs, batch);
-    let loss = model.logits(&ctx, h, batch).cross_entropy(&targets);
+    let loss = model.head_logits(&ctx, h, batch).cross_entropy(&targets);
     let grads = tape.backward(loss);
     // The residual stream after layer i, recorded by the encoder as `layers.{i}`.
     let stream_grad =
@@ -218,7 +182,7 @@ pub fn at_init(norm: Norm, depth: usize, seed: u64) -> AtInit {
 pub fn train(norm: Norm, depth: usize, warmup: usize, steps: usize, batch: usize, seed: u64) -> Vec<f32> {
     let mut rng = Rng::new(seed);
     let mut params = Params::new();
-    let model = Model::new(&mut params, norm, depth, &mut rng);
+    let model = model(&mut params, norm, depth, &mut rng);
     let mut data = Rng::new(seed ^ 0xda7a);
     let mut opt = AdamW::new(LR);
     let mut losses = Vec::with_capacity(steps);
@@ -226,7 +190,7 @@ pub fn train(norm: Norm, depth: usize, warmup: usize, steps: usize, batch: usize
         let (inputs, targets) = reverse_batch(batch, &mut data);
         let tape = Tape::new();
         let ctx = Ctx::train(&tape, &params, step as u64);
-        let loss = model.logits(&ctx, model.encode(&ctx, &inputs, batch), batch).cross_entropy(&targets);
+        let loss = model.logits(&ctx, &inputs, batch).cross_entropy(&targets);
         let grads = ctx.param_grads(&tape.backward(loss));
         losses.push(loss.value().item());
         drop(ctx);

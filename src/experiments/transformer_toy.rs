@@ -19,17 +19,13 @@
 //! the same. Accuracy is the fraction of output digits right on 256
 //! held-out sequences.
 
+use super::digits::{DigitModel, LEN, VOCAB, reverse_batch, token_accuracy};
 use super::{Claim, Figure, Outcome, Series, Table, fmt_num};
-use crate::nn::{
-    Ctx, Embedding, EncoderLayerConfig, Linear, Module, Params, ResidualOptions, TransformerEncoder,
-    add_positions,
-};
+use crate::nn::{Ctx, EncoderLayerConfig, Params, ResidualOptions};
 use crate::optim::{AdamW, Optimizer, clip_grad_norm, linear_warmup};
 use crate::rng::Rng;
-use crate::tape::{Tape, Var};
+use crate::tape::Tape;
 
-const VOCAB: usize = 10;
-const LEN: usize = 6;
 const WIDTH: usize = 32;
 /// Layers in the encoder.
 pub const DEPTH: usize = 6;
@@ -37,59 +33,21 @@ const LR: f64 = 3e-3;
 const WARMUP: usize = 50;
 const EVAL_SEQS: usize = 256;
 
-struct Model {
-    embed: Embedding,
-    encoder: TransformerEncoder,
-    head: Linear,
-}
-
-impl Model {
-    fn new(params: &mut Params, residual: bool, rng: &mut Rng) -> Model {
-        let options = if residual { ResidualOptions::default() } else { ResidualOptions::plain() };
-        let config = EncoderLayerConfig::new(WIDTH, 4)
-            .dim_feedforward(64)
-            .dropout(0.0)
-            .batch_first(true)
-            .norm_first(true)
-            .residual(options);
-        Model {
-            embed: Embedding::new(&mut params.scope("embed"), VOCAB, WIDTH, rng),
-            encoder: TransformerEncoder::new(&mut params.scope("encoder"), config, DEPTH, true, rng),
-            head: Linear::new(&mut params.scope("head"), WIDTH, VOCAB, true, rng),
-        }
-    }
-
-    /// Logits `[batch * LEN, VOCAB]` for `batch` rows of `LEN` digits.
-    fn logits<'t>(&self, ctx: &Ctx<'t>, ids: &[usize], batch: usize) -> Var<'t> {
-        let x = add_positions(ctx, self.embed.forward(ctx, ids, batch)); // [B, T, D]
-        let h = self.encoder.forward(ctx, x); // [B, T, D]
-        self.head.forward(ctx, h).reshape([batch * LEN, VOCAB]) // [B*T, V]
-    }
-}
-
-/// `batch` random digit sequences and their reversals, flattened row by row.
-fn reverse_batch(batch: usize, rng: &mut Rng) -> (Vec<usize>, Vec<usize>) {
-    let inputs: Vec<usize> = (0..batch * LEN).map(|_| rng.below(VOCAB)).collect();
-    let targets = inputs.chunks_exact(LEN).flat_map(|row| row.iter().rev().copied()).collect();
-    (inputs, targets)
+/// The 6-layer pre-norm model, with or without residual connections.
+fn model(params: &mut Params, residual: bool, rng: &mut Rng) -> DigitModel {
+    let options = if residual { ResidualOptions::default() } else { ResidualOptions::plain() };
+    let config =
+        EncoderLayerConfig::new(WIDTH, 4).dim_feedforward(64).dropout(0.0).norm_first(true).residual(options);
+    DigitModel::new(params, config, DEPTH, true, rng)
 }
 
 /// Loss and token accuracy on held-out sequences.
-fn evaluate(model: &Model, params: &Params, inputs: &[usize], targets: &[usize]) -> (f64, f64) {
+fn evaluate(model: &DigitModel, params: &Params, inputs: &[usize], targets: &[usize]) -> (f64, f64) {
     let tape = Tape::new();
     let ctx = Ctx::eval(&tape, params);
     let logits = model.logits(&ctx, inputs, inputs.len() / LEN);
     let loss = logits.cross_entropy(targets).value().item() as f64;
-    let logits = logits.value();
-    let correct = logits
-        .data()
-        .chunks_exact(VOCAB)
-        .zip(targets)
-        .filter(|(row, t)| {
-            row.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map(|(i, _)| i) == Some(**t)
-        })
-        .count();
-    (loss, correct as f64 / targets.len() as f64)
+    (loss, token_accuracy(&logits.value(), targets))
 }
 
 /// One training run: the held-out loss and accuracy every `every` steps
@@ -113,7 +71,7 @@ impl Curve {
 pub fn train(residual: bool, steps: usize, batch: usize, every: usize, seed: u64) -> Curve {
     let mut rng = Rng::new(seed);
     let mut params = Params::new();
-    let model = Model::new(&mut params, residual, &mut rng);
+    let model = model(&mut params, residual, &mut rng);
     let (eval_in, eval_out) = reverse_batch(EVAL_SEQS, &mut Rng::new(seed ^ 0xe7a1));
     let mut data = Rng::new(seed ^ 0xda7a);
     let mut opt = AdamW::new(LR);
