@@ -183,8 +183,9 @@ pub fn train_rezero(layers: usize, steps: usize, seed: u64) -> RezeroRun {
         let mut grads = ctx.param_grads(&tape.backward(loss));
         if step == 0 {
             let max_abs = |g: &Tensor| g.data().iter().fold(0.0f32, |m, v| m.max(v.abs()));
-            let is_branch =
-                |name: &str| ["self_attn.", "linear1.", "linear2."].iter().any(|b| name.contains(b));
+            let is_branch = |name: &str| {
+                ["self_attn.", "linear1.", "linear2.", "norm1.", "norm2."].iter().any(|b| name.contains(b))
+            };
             branch_grad_at_step0 = params
                 .iter()
                 .filter(|(_, p)| is_branch(&p.name))
@@ -422,7 +423,7 @@ pub fn run(quick: bool) -> Outcome {
             random_same && trained_same,
         ),
         Claim::new(
-            "every ReZero gate starts at exactly 0, and at step 0 only the gates (not the branches' weights) receive gradient",
+            "every ReZero gate starts at exactly 0, and at step 0 no branch parameter (attention, feed-forward, their norms) receives gradient; the gates do",
             format!(
                 "initial gates {start:?}; step-0 gradient: branch weights max {} (needs exactly 0), gates min {} (needs > 0)",
                 r.branch_grad_at_step0,

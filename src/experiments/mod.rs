@@ -11,7 +11,7 @@
 //! |---|---|
 //! | 01 [`worked_examples`] | the textbook calculations hold in the engine: the skip's `1` keeps the scalar gradient alive at a = 0, the branch learns H(x) − x, J(x + F) − J(F) = I, and zero branches stack into the identity |
 //! | 02 [`tutorial_shapes`] | the tutorial's wrapper, its owned variant and `TransformerEncoderLayer(512, 8)` keep the shape, have the parameter counts their formulas (and PyTorch) give, and the prose's post-norm differs from the code's pre-norm |
-//! | 03 [`vanishing`] | without skips the gradient reaching the first layer shrinks by orders of magnitude with depth; with them it stays within a small factor |
+//! | 03 [`vanishing`] | without skips the gradient reaching the first layer shrinks by orders of magnitude with depth; with pre-norm skips it stays within a small factor, and with unnormalised skips it grows instead |
 //! | 04 [`forward_signal`] | without skips a linear probe can no longer read the input off a deep stack's output; with skips the input stays in the stream at full size, diluted by a growing stream unless pre-norm keeps it in check |
 //! | 05 [`deep_mlp_training`] | with the same blocks, weights, optimiser and steps, a 32-block MLP with skips reaches a tenth of the baseline loss and one without does not |
 //! | 06 [`identity_at_init`] | zero-initialised branches make a stack of any depth exactly the identity, inserted blocks leave a model's function unchanged bit for bit, and ReZero gates grow from 0 as the loss falls |

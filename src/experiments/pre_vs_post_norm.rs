@@ -206,9 +206,9 @@ pub fn train(norm: Norm, depth: usize, warmup: usize, steps: usize, batch: usize
 pub enum Verdict {
     /// The final loss is at least 0.1 nats below chance (ln 10).
     Learns,
-    /// Finite, not above its start, but less than 0.1 nats below chance.
+    /// Finite, and within 0.1 nats of chance either way.
     StuckAtChance,
-    /// A non-finite loss, or a final loss above the first one.
+    /// A non-finite loss, or a final loss more than 0.1 nats above chance.
     Diverged,
 }
 
@@ -244,7 +244,12 @@ pub fn final_loss(losses: &[f32]) -> f64 {
 /// Classifies a run by its losses.
 pub fn verdict(losses: &[f32]) -> Verdict {
     let last = final_loss(losses);
-    if losses.iter().any(|l| !l.is_finite()) || !last.is_finite() || last > losses[0] as f64 {
+    // A run that settles at chance can end a hair above its first loss; only
+    // clearly worse than guessing counts as diverging.
+    if losses.iter().any(|l| !l.is_finite())
+        || !last.is_finite()
+        || last > chance_loss() + LEARNS_BELOW_CHANCE
+    {
         Verdict::Diverged
     } else if last <= chance_loss() - LEARNS_BELOW_CHANCE {
         Verdict::Learns
@@ -273,8 +278,9 @@ struct Trained {
 }
 
 /// Runs the experiment: depths 6, 24 and 48, 200 steps (quick: depths 6
-/// and 48, fewer seeds and steps, and at depth 48 only the post-norm run
-/// without warmup, the one the claims need and quick mode can afford).
+/// and 48, fewer seeds and steps, and at depth 48 only the two runs without
+/// warmup, so that post-norm's failure is measured against pre-norm at the
+/// same depth and settings).
 pub fn run(quick: bool) -> Outcome {
     let depths: Vec<usize> = if quick { vec![6, 48] } else { vec![6, 24, 48] };
     let deepest = *depths.last().expect("at least one depth");
@@ -295,7 +301,7 @@ pub fn run(quick: bool) -> Outcome {
     for &depth in &depths {
         for norm in Norm::ALL {
             for warm in [false, true] {
-                let wanted = !quick || depth < deepest || (norm == Norm::Post && !warm);
+                let wanted = !quick || depth < deepest || !warm;
                 if wanted {
                     let losses = train(norm, depth, if warm { warmup } else { 0 }, steps, batch, 1);
                     runs.push(Trained { depth, norm, warmup: warm, losses });
@@ -457,7 +463,10 @@ pub fn run(quick: bool) -> Outcome {
             top_cos[1] >= 0.99 && top_cos[0] < 0.95,
         ),
         Claim::new(
-            format!("without warmup, post-norm at depth {deepest} fails to learn at learning rate {LR}"),
+            format!(
+                "without warmup, post-norm at depth {deepest} fails to learn at learning rate {LR}, where \
+                 pre-norm at the same depth learns (next claim)"
+            ),
             format!(
                 "final loss {} against chance {} ({}; learning needs {LEARNS_BELOW_CHANCE} nats below chance)",
                 fmt_num(final_loss(&post_deep.losses)),

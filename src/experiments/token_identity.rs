@@ -364,7 +364,10 @@ pub fn run(quick: bool) -> Outcome {
         .fold(0.0f64, f64::max);
     let collapsed = [no_skip, no_norm].iter().map(|r| 1.0 - r.pairwise_cosine[last]).fold(0.0f64, f64::max);
     let distinct = 1.0 - skip.pairwise_cosine[last];
-    let drift = skip.pairwise_cosine[last] / skip.pairwise_cosine[0];
+    // The rise in absolute terms: after one layer the cosine is near 0
+    // (0.005 to 0.017 across seeds), so a ratio would mostly measure noise.
+    // A rise of 0.1 is ten times that spread.
+    let drift = skip.pairwise_cosine[last] - skip.pairwise_cosine[0];
     let claims = vec![
         Claim::new(
             format!(
@@ -397,12 +400,12 @@ pub fn run(quick: bool) -> Outcome {
         Claim::new(
             "the skip slows the drift but does not stop it: with skips the positions still grow more alike with depth",
             format!(
-                "skip pairwise cosine {} after 1 layer, {} after {depth}: x{} (needs >= 10)",
+                "skip pairwise cosine {} after 1 layer, {} after {depth}: up by {} (needs >= 0.1)",
                 fmt_num(skip.pairwise_cosine[0]),
                 fmt_num(skip.pairwise_cosine[last]),
                 fmt_num(drift)
             ),
-            drift >= 10.0,
+            drift >= 0.1,
         ),
     ];
     Outcome {
