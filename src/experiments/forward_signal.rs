@@ -46,40 +46,16 @@
 //! adds about the same amount, while the plain residual branch scales with
 //! the stream and makes it grow geometrically.
 
+use super::vanishing::{Block, WIDTH, Wiring};
 use super::{Claim, Figure, Outcome, Series, Table, fmt_num};
-use crate::nn::{Ctx, LayerNorm, Linear, Module, Params};
+use crate::nn::{Ctx, Params};
 use crate::rng::Rng;
 use crate::tape::Tape;
 use crate::tensor::Tensor;
 
-/// How the branch joins the stream.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Wiring {
-    /// `h ← F(h)`.
-    Plain,
-    /// `h ← h + F(h)`.
-    Residual,
-    /// `h ← h + F(LN(h))`.
-    PreNorm,
-}
-
-impl Wiring {
-    /// All three, in table order.
-    pub const ALL: [Wiring; 3] = [Wiring::Plain, Wiring::Residual, Wiring::PreNorm];
-
-    /// Name used in tables and legends.
-    pub fn name(self) -> &'static str {
-        match self {
-            Wiring::Plain => "plain",
-            Wiring::Residual => "residual",
-            Wiring::PreNorm => "pre-norm",
-        }
-    }
-}
-
-/// Width of the stream, hidden width of the branch.
-const WIDTH: usize = 64;
-const HIDDEN: usize = 128;
+/// The three stacks compared: without skips, with skips, with pre-norm
+/// skips (the blocks are those of [`vanishing`](super::vanishing)).
+pub const STACKS: [Wiring; 3] = [Wiring::Plain, Wiring::Residual, Wiring::PreNorm];
 
 /// Ridge term of the probe, relative to the mean eigenvalue of the features'
 /// covariance. It only has to keep the Cholesky factorisation well defined
@@ -105,12 +81,6 @@ pub struct LayerSignal {
     pub relative_norm: f64,
 }
 
-struct Block {
-    w1: Linear,
-    w2: Linear,
-    norm: LayerNorm,
-}
-
 // ANCHOR: signal_per_layer
 /// Pushes `train + test` random inputs through `depth` seeded blocks and
 /// measures the signal after each: the probe is fitted on the first `train`
@@ -125,16 +95,7 @@ pub fn signal_per_layer(
 ) -> Vec<LayerSignal> {
     let mut rng = Rng::new(seed);
     let mut params = Params::new();
-    let blocks: Vec<Block> = (0..depth)
-        .map(|k| {
-            let mut scope = params.scope(&format!("blocks.{k}"));
-            Block {
-                w1: Linear::new(&mut scope.sub("w1"), WIDTH, HIDDEN, true, &mut rng),
-                w2: Linear::new(&mut scope.sub("w2"), HIDDEN, WIDTH, true, &mut rng),
-                norm: LayerNorm::new(&mut scope.sub("norm"), WIDTH),
-            }
-        })
-        .collect();
+    let blocks = Block::stack(&mut params, depth, &mut rng);
     let x = Tensor::normal([train + test, WIDTH], 0.0, 1.0, &mut rng); // [train + test, WIDTH]
     let split = train * WIDTH; // the training rows end here in the flat data
     let (x_train, x_test) = x.data().split_at(split);
@@ -157,12 +118,7 @@ pub fn signal_per_layer(
         let tape = Tape::new();
         let ctx = Ctx::eval(&tape, &params);
         let v = ctx.input(h);
-        let f = |v| b.w2.forward(&ctx, b.w1.forward(&ctx, v).relu()); // [n, 64] -> [n, 128] -> [n, 64]
-        let y = match wiring {
-            Wiring::Plain => f(v),
-            Wiring::Residual => v + f(v),
-            Wiring::PreNorm => v + f(b.norm.forward(&ctx, v)),
-        };
+        let y = b.apply(&ctx, wiring, v);
         h = (*y.value()).clone();
         out.push(measure(k + 1, &h));
     }
@@ -328,10 +284,10 @@ pub fn run(quick: bool) -> Outcome {
     let depth = if quick { 16 } else { 64 };
     let (train, test) = if quick { (512, 256) } else { (1024, 512) };
     let signals: Vec<Vec<LayerSignal>> =
-        Wiring::ALL.iter().map(|&w| signal_per_layer(w, depth, train, test, 11)).collect();
+        STACKS.iter().map(|&w| signal_per_layer(w, depth, train, test, 11)).collect();
 
     let mut headers = vec!["layer".to_string()];
-    for w in Wiring::ALL {
+    for w in STACKS {
         for q in ["cos", "along x", "probe R2", "|h|/|x|"] {
             headers.push(format!("{} {q}", w.name()));
         }
@@ -354,7 +310,7 @@ pub fn run(quick: bool) -> Outcome {
     }
 
     let series = |pick: fn(&LayerSignal) -> f64| -> Vec<Series> {
-        Wiring::ALL
+        STACKS
             .iter()
             .zip(&signals)
             .map(|(w, s)| Series {
@@ -410,7 +366,7 @@ pub fn run(quick: bool) -> Outcome {
     //   variance, and the cosine stays ≥ 0.3, well clear of chance (1/8).
     let high = |i: usize| {
         let (r2, cos) = (min_over(&signals[i], |l| l.probe_r2), min_over(&signals[i], |l| l.cosine));
-        let name = Wiring::ALL[i].name();
+        let name = STACKS[i].name();
         Claim::new(
             format!(
                 "with {name} skips, the probe's R² and the cosine stay high at every layer up to {depth}"

@@ -52,15 +52,48 @@ impl Wiring {
 }
 
 /// Width of the stream, hidden width of the branch, rows in the batch.
-const WIDTH: usize = 64;
-const HIDDEN: usize = 128;
+/// Width of the stream.
+pub const WIDTH: usize = 64;
+/// Hidden width of the branch.
+pub const HIDDEN: usize = 128;
 const BATCH: usize = 16;
 
-struct Block {
+// ANCHOR: block
+/// One block: the branch `F(x) = W₂ relu(W₁ x + b₁) + b₂` and the LayerNorm
+/// the normalised wirings use, with PyTorch's default initialisation.
+pub struct Block {
     w1: Linear,
     w2: Linear,
     norm: LayerNorm,
 }
+
+impl Block {
+    /// `depth` blocks registered as `blocks.{k}.*`, drawn from `rng` in order.
+    pub fn stack(params: &mut Params, depth: usize, rng: &mut Rng) -> Vec<Block> {
+        (0..depth)
+            .map(|k| {
+                let mut scope = params.scope(&format!("blocks.{k}"));
+                Block {
+                    w1: Linear::new(&mut scope.sub("w1"), WIDTH, HIDDEN, true, rng),
+                    w2: Linear::new(&mut scope.sub("w2"), HIDDEN, WIDTH, true, rng),
+                    norm: LayerNorm::new(&mut scope.sub("norm"), WIDTH),
+                }
+            })
+            .collect()
+    }
+
+    /// The block applied to the stream `h` `[n, WIDTH]`, wired as `wiring` says.
+    pub fn apply<'t>(&self, ctx: &Ctx<'t>, wiring: Wiring, h: Var<'t>) -> Var<'t> {
+        let f = |v| self.w2.forward(ctx, self.w1.forward(ctx, v).relu()); // [n, 64] -> [n, 128] -> [n, 64]
+        match wiring {
+            Wiring::Plain => f(h),
+            Wiring::Residual => h + f(h),
+            Wiring::PreNorm => h + f(self.norm.forward(ctx, h)),
+            Wiring::PostNorm => self.norm.forward(ctx, h + f(h)),
+        }
+    }
+}
+// ANCHOR_END: block
 
 // ANCHOR: gradient_per_block
 /// The norm of `dL/dh_k` at the input of each of `depth` blocks, first block
@@ -68,16 +101,7 @@ struct Block {
 pub fn gradient_per_block(wiring: Wiring, depth: usize, seed: u64) -> Vec<f32> {
     let mut rng = Rng::new(seed);
     let mut params = Params::new();
-    let blocks: Vec<Block> = (0..depth)
-        .map(|k| {
-            let mut scope = params.scope(&format!("blocks.{k}"));
-            Block {
-                w1: Linear::new(&mut scope.sub("w1"), WIDTH, HIDDEN, true, &mut rng),
-                w2: Linear::new(&mut scope.sub("w2"), HIDDEN, WIDTH, true, &mut rng),
-                norm: LayerNorm::new(&mut scope.sub("norm"), WIDTH),
-            }
-        })
-        .collect();
+    let blocks = Block::stack(&mut params, depth, &mut rng);
     let x = Tensor::normal([BATCH, WIDTH], 0.0, 1.0, &mut rng);
     let u = Tensor::normal([BATCH, WIDTH], 0.0, 1.0, &mut rng);
 
@@ -87,13 +111,7 @@ pub fn gradient_per_block(wiring: Wiring, depth: usize, seed: u64) -> Vec<f32> {
     let mut inputs: Vec<Var<'_>> = Vec::with_capacity(depth);
     for b in &blocks {
         inputs.push(h);
-        let f = |v| b.w2.forward(&ctx, b.w1.forward(&ctx, v).relu());
-        h = match wiring {
-            Wiring::Plain => f(h),
-            Wiring::Residual => h + f(h),
-            Wiring::PreNorm => h + f(b.norm.forward(&ctx, h)),
-            Wiring::PostNorm => b.norm.forward(&ctx, h + f(h)),
-        };
+        h = b.apply(&ctx, wiring, h);
     }
     let grads = tape.backward_with(h, u); // L = Σ u ⊙ y
     inputs.iter().map(|v| grads.get(*v).map_or(0.0, |g| g.norm())).collect()
