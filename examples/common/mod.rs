@@ -100,8 +100,9 @@ pub fn draw(figure: &Figure, path: &Path) -> Result<(), Box<dyn std::error::Erro
                 let s = format!("{v:.3}");
                 s.trim_end_matches('0').trim_end_matches('.').to_string()
             } else {
-                // One significant digit: 10^0.477 prints as 3, 10^-7 as 1e-7.
-                let rounded: f64 = format!("{:.0e}", 10f64.powf(*v)).parse().unwrap_or(f64::NAN);
+                // Two significant digits, so that a tick between decades is
+                // labelled truly: 10^0.2 prints as 1.6, 10^-7 as 1e-7.
+                let rounded: f64 = format!("{:.1e}", 10f64.powf(*v)).parse().unwrap_or(f64::NAN);
                 if (1e-3..1e5).contains(&rounded) { format!("{rounded}") } else { format!("{rounded:e}") }
             }
         }
