@@ -6,6 +6,12 @@
 //! It prints the tape as a numbered listing, the gradients that reach the
 //! input (split into what the skip and the branch contribute), a gradcheck
 //! of the whole block, and the tape as a Graphviz DOT graph.
+//!
+//! It also writes the tape as DOT and as the JSON trace that drives the
+//! book's step-through (`tape_residual.dot`, `tape_residual.json`) into
+//! `book/src/figures/`, or into `target/figures-quick/` with `--quick`.
+
+mod common;
 
 use resgrad::check::gradcheck;
 use resgrad::{Rng, Tape, Tensor, Var};
@@ -16,7 +22,7 @@ fn branch<'t>(x: Var<'t>, w1: Var<'t>, b1: Var<'t>, w2: Var<'t>, b2: Var<'t>) ->
     h.matmul(w2).add_bias(b2) // [T, H] @ [H, D] -> [T, D]
 }
 
-fn main() {
+fn main() -> std::io::Result<()> {
     let (t, d, h) = (2, 3, 4); // tokens, model width, hidden width
     let mut rng = Rng::new(2026);
     let x0 = Tensor::normal([t, d], 0.0, 1.0, &mut rng);
@@ -73,5 +79,14 @@ fn main() {
     }
 
     println!("\n== the tape as Graphviz DOT (render with `dot -Tsvg`) ==\n");
-    print!("{}", tape.to_dot(Some(&grads)));
+    let dot = tape.to_dot(Some(&grads));
+    print!("{dot}");
+
+    let dir = common::out_dir(common::quick_flag());
+    std::fs::create_dir_all(&dir)?;
+    for (file, text) in [("tape_residual.dot", dot), ("tape_residual.json", tape.to_json(Some(&grads)))] {
+        std::fs::write(dir.join(file), text)?;
+        println!("wrote {}", common::shown(&dir.join(file)));
+    }
+    Ok(())
 }

@@ -11,7 +11,7 @@ fn main() -> std::io::Result<()> {
     let quick = common::quick_flag();
     let outcome = resgrad::experiments::identity_at_init::run(quick);
     for path in common::report(&outcome, quick)? {
-        println!("wrote {}", path.display());
+        println!("wrote {}", common::shown(&path));
     }
     if !outcome.all_hold() {
         std::process::exit(1);

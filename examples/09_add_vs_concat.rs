@@ -10,7 +10,7 @@ fn main() -> std::io::Result<()> {
     let quick = common::quick_flag();
     let outcome = resgrad::experiments::add_vs_concat::run(quick);
     for path in common::report(&outcome, quick)? {
-        println!("wrote {}", path.display());
+        println!("wrote {}", common::shown(&path));
     }
     if !outcome.all_hold() {
         std::process::exit(1);

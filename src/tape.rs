@@ -243,17 +243,23 @@ impl Tape {
     pub(crate) fn for_each_node(&self, mut f: impl FnMut(NodeView<'_>)) {
         let nodes = self.nodes.borrow();
         for (id, node) in nodes.iter().enumerate() {
-            let (op, detail) = match &node.origin {
-                Origin::Leaf => ("leaf", String::new()),
-                Origin::Constant => ("const", String::new()),
-                Origin::Op(rule) => (rule.name(), rule.detail()),
+            let (op, detail, rule) = match &node.origin {
+                Origin::Leaf => ("leaf", String::new(), None),
+                Origin::Constant => ("const", String::new(), None),
+                Origin::Op(rule) => (rule.name(), rule.detail(), Some(&**rule)),
             };
+            let input_requires_grad: SmallVec<[bool; 3]> =
+                node.inputs.iter().map(|&i| nodes[i].requires_grad).collect();
             f(NodeView {
                 id,
                 op,
                 detail,
                 value: &node.value,
                 inputs: &node.inputs,
+                input_values: node.inputs.iter().map(|&i| &*nodes[i].value).collect(),
+                input_requires_grad,
+                requires_grad: node.requires_grad,
+                rule,
                 label: node.label.as_deref(),
             });
         }
@@ -267,6 +273,13 @@ pub(crate) struct NodeView<'a> {
     pub detail: String,
     pub value: &'a Tensor,
     pub inputs: &'a [usize],
+    /// The inputs' values, in input order.
+    pub input_values: SmallVec<[&'a Tensor; 3]>,
+    /// Whether each input takes a gradient (false for constants).
+    pub input_requires_grad: SmallVec<[bool; 3]>,
+    pub requires_grad: bool,
+    /// The backward rule, for ops (None for leaves and constants).
+    pub rule: Option<&'a dyn Backward>,
     pub label: Option<&'a str>,
 }
 

@@ -47,19 +47,29 @@ impl Tape {
     }
     // ANCHOR_END: to_dot
 
+    // ANCHOR: to_json
     /// The tape as JSON, for the book's step-through viewer:
     ///
     /// ```json
-    /// {"format": "resgrad-trace", "version": 1, "nodes": [
+    /// {"format": "resgrad-trace", "version": 2, "nodes": [
     ///   {"id": 0, "op": "leaf", "detail": "", "label": "x", "inputs": [],
-    ///    "shape": [2], "value": [1.0, -2.0], "grad": [1.0, 1.0]}, ...]}
+    ///    "shape": [2], "value": [1.0, -2.0], "grad": [1.0, 1.0], "sent": []},
+    ///   ...]}
     /// ```
     ///
-    /// `grad` is `null` for a node with no gradient (or when `grads` is
-    /// `None`). Non-finite numbers, which JSON cannot write, appear as the
-    /// strings `"inf"`, `"-inf"` and `"nan"`.
+    /// `grad` is the node's gradient, the sum of everything it received;
+    /// `sent` lists what the node's backward rule passed to each of its
+    /// inputs (`{"to": id, "grad": [...]}`), so a reader can watch a
+    /// gradient split at an op and add up at a node used twice. A node
+    /// receives its contributions in decreasing order of the sender's id,
+    /// the order of the reverse sweep, and summing them in that order gives
+    /// its `grad` bit for bit.
+    ///
+    /// `grad` is `null` and `sent` empty for a node with no gradient (or
+    /// when `grads` is `None`). Non-finite numbers, which JSON cannot
+    /// write, appear as the strings `"inf"`, `"-inf"` and `"nan"`.
     pub fn to_json(&self, grads: Option<&Grads>) -> String {
-        let mut out = String::from("{\"format\": \"resgrad-trace\", \"version\": 1, \"nodes\": [");
+        let mut out = String::from("{\"format\": \"resgrad-trace\", \"version\": 2, \"nodes\": [");
         let mut first = true;
         self.for_each_node(|n| {
             if !first {
@@ -68,9 +78,21 @@ impl Tape {
             first = false;
             let inputs: Vec<String> = n.inputs.iter().map(|i| i.to_string()).collect();
             let dims: Vec<String> = n.value.dims().iter().map(|d| d.to_string()).collect();
+            let grad = grads.and_then(|g| g.by_id(n.id));
+            // Rerunning the rule on the final dy gives exactly what the
+            // sweep passed down: the same rule on the same tensors.
+            let mut sent = Vec::new();
+            if let (Some(rule), Some(dy), true) = (n.rule, grad, n.requires_grad) {
+                let dx = rule.backward(&n.input_values, n.value, dy);
+                for ((&to, dx), &wants) in n.inputs.iter().zip(&dx).zip(&n.input_requires_grad) {
+                    if wants {
+                        sent.push(format!("{{\"to\": {to}, \"grad\": {}}}", json_numbers(dx)));
+                    }
+                }
+            }
             let _ = write!(
                 out,
-                "\n  {{\"id\": {}, \"op\": {}, \"detail\": {}, \"label\": {}, \"inputs\": [{}], \"shape\": [{}], \"value\": {}, \"grad\": {}}}",
+                "\n  {{\"id\": {}, \"op\": {}, \"detail\": {}, \"label\": {}, \"inputs\": [{}], \"shape\": [{}], \"value\": {}, \"grad\": {}, \"sent\": [{}]}}",
                 n.id,
                 json_string(n.op),
                 json_string(&n.detail),
@@ -78,12 +100,14 @@ impl Tape {
                 inputs.join(", "),
                 dims.join(", "),
                 json_numbers(n.value),
-                grads.and_then(|g| g.by_id(n.id)).map_or("null".to_string(), json_numbers),
+                grad.map_or("null".to_string(), json_numbers),
+                sent.join(", "),
             );
         });
         out.push_str("\n]}\n");
         out
     }
+    // ANCHOR_END: to_json
 }
 
 fn dot_escape(s: &str) -> String {

@@ -181,13 +181,70 @@ fn the_json_trace_lists_every_node_with_value_and_gradient() {
     let y = (x + x.relu()).sum();
     let g = tape.backward(y);
     let json = tape.to_json(Some(&g));
-    assert!(json.starts_with("{\"format\": \"resgrad-trace\", \"version\": 1, \"nodes\": ["));
+    assert!(json.starts_with("{\"format\": \"resgrad-trace\", \"version\": 2, \"nodes\": ["));
     assert_eq!(json.matches("\"id\": ").count(), tape.len());
     assert!(json.contains(
-        "{\"id\": 0, \"op\": \"leaf\", \"detail\": \"\", \"label\": \"x\", \"inputs\": [], \"shape\": [2], \"value\": [-1.0, 2.0], \"grad\": [1.0, 2.0]}"
+        "{\"id\": 0, \"op\": \"leaf\", \"detail\": \"\", \"label\": \"x\", \"inputs\": [], \"shape\": [2], \"value\": [-1.0, 2.0], \"grad\": [1.0, 2.0], \"sent\": []}"
     ));
     assert!(json.contains("\"op\": \"add\", \"detail\": \"\", \"label\": null, \"inputs\": [0, 1]"));
     assert!(json.contains("\"op\": \"sum\""));
+    // The add (#2) passes dy on unchanged to both x and relu(x): the skip's identity.
+    assert!(
+        json.contains("\"sent\": [{\"to\": 0, \"grad\": [1.0, 1.0]}, {\"to\": 1, \"grad\": [1.0, 1.0]}]")
+    );
+    // relu (#1) sends 1[x > 0] back to x.
+    assert!(json.contains("\"sent\": [{\"to\": 0, \"grad\": [0.0, 1.0]}]"));
+}
+
+#[test]
+fn the_json_traces_contributions_sum_to_each_gradient_bit_for_bit() {
+    use common::json::Json;
+    let mut rng = Rng::new(11);
+    let tape = Tape::new();
+    let x = tape.leaf(Tensor::normal([3, 4], 0.0, 1.0, &mut rng)).label("x");
+    let w = tape.leaf(Tensor::normal([4, 4], 0.0, 0.5, &mut rng)).label("w");
+    let target = tape.constant(Tensor::normal([3, 4], 0.0, 1.0, &mut rng));
+    // x feeds the skip, the branch's matmul and the layer norm: three contributions.
+    let h = x + x.layer_norm(None, None, 1e-5).matmul(w).gelu() + x.matmul(w);
+    let e = h - target;
+    let loss = (e * e).mean();
+    let g = tape.backward(loss);
+    let doc = common::json::parse(&tape.to_json(Some(&g))).expect("valid JSON");
+    let Some(Json::Arr(nodes)) = doc.get("nodes") else { panic!("no nodes") };
+    let numbers = |v: &Json| -> Vec<f32> {
+        let Json::Arr(items) = v else { panic!("not an array: {v:?}") };
+        items.iter().map(|n| if let Json::Num(n) = n { *n as f32 } else { panic!("{n:?}") }).collect()
+    };
+    // Replay the sweep's accumulation: senders in decreasing id order.
+    let mut received: Vec<Option<Vec<f32>>> = vec![None; nodes.len()];
+    received[nodes.len() - 1] = Some(vec![1.0]);
+    for node in nodes.iter().rev() {
+        let Some(Json::Arr(sent)) = node.get("sent") else { panic!("no sent") };
+        for s in sent {
+            let Some(Json::Num(to)) = s.get("to") else { panic!("no to") };
+            let dx = numbers(s.get("grad").expect("grad"));
+            match &mut received[*to as usize] {
+                None => received[*to as usize] = Some(dx),
+                Some(acc) => acc.iter_mut().zip(&dx).for_each(|(a, d)| *a += d),
+            }
+        }
+    }
+    let mut fan_in_of_x = 0;
+    for (id, node) in nodes.iter().enumerate() {
+        match node.get("grad") {
+            Some(Json::Null) => assert!(received[id].is_none(), "node {id}"),
+            Some(grad) => {
+                let expect: Vec<u32> = numbers(grad).iter().map(|v| v.to_bits()).collect();
+                let got: Vec<u32> =
+                    received[id].as_ref().expect("received").iter().map(|v| v.to_bits()).collect();
+                assert_eq!(got, expect, "node {id}: the contributions do not sum to the gradient");
+            }
+            None => panic!("node {id} has no grad field"),
+        }
+        let Some(Json::Arr(sent)) = node.get("sent") else { panic!() };
+        fan_in_of_x += sent.iter().filter(|s| s.get("to") == Some(&Json::Num(0.0))).count();
+    }
+    assert_eq!(fan_in_of_x, 3, "x should receive from the skip, the layer norm and the matmul");
 }
 
 #[test]

@@ -22,6 +22,13 @@ pub fn out_dir(quick: bool) -> PathBuf {
     if quick { root.join("target/figures-quick") } else { root.join("book/src/figures") }
 }
 
+/// A path as the user should read it: relative to the crate root when it is
+/// inside it, so captured output is the same in every clone.
+pub fn shown(path: &Path) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    path.strip_prefix(root).unwrap_or(path).display().to_string()
+}
+
 /// Prints the outcome (title, table, claims) and writes its files.
 /// Returns the paths written.
 pub fn report(outcome: &Outcome, quick: bool) -> std::io::Result<Vec<PathBuf>> {

@@ -1,0 +1,1 @@
+// The step-through viewer: see book/src/residual/step-through.md.

@@ -1,0 +1,406 @@
+//! The book never drifts from the code.
+//!
+//! mdBook renders an include whose file or anchor is missing as an empty
+//! block, with at most a warning. These tests turn that into a failure:
+//! every `{{#include path:anchor}}` in `book/src` must name a file that
+//! exists and an anchor that marks a non-empty region, code may reach the
+//! book only through such includes (no code block holds pasted code), and
+//! every image and chapter the book names must exist.
+
+use std::collections::BTreeSet;
+use std::path::{Component, Path, PathBuf};
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Every Markdown file under `book/src`, sorted.
+fn chapters() -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+            .map(|e| e.expect("directory entry").path())
+            .collect();
+        entries.sort();
+        for path in entries {
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "md") {
+                out.push(path);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&repo_root().join("book/src"), &mut out);
+    assert!(out.len() > 1, "found no chapters under book/src");
+    out
+}
+
+/// One `{{#include …}}` (or `{{#rustdoc_include …}}`) found in a chapter.
+#[derive(Debug, PartialEq)]
+struct Include {
+    /// 1-based line in the chapter.
+    line: usize,
+    path: String,
+    selector: Selector,
+}
+
+#[derive(Debug, PartialEq)]
+enum Selector {
+    Whole,
+    Anchor(String),
+    /// 1-based, inclusive, as mdBook reads `file:start:end`.
+    Lines(Option<usize>, Option<usize>),
+}
+
+/// Finds the include directives in `text`, skipping escaped ones (`\{{#include`).
+fn find_includes(text: &str) -> Vec<Include> {
+    let mut out = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        let mut rest = line;
+        let mut offset = 0;
+        while let Some(start) = rest.find("{{#") {
+            let escaped = start > 0 && rest.as_bytes()[start - 1] == b'\\';
+            let after = &rest[start + 3..];
+            let Some(end) = after.find("}}") else { break };
+            let body = after[..end].trim();
+            offset += start + 3 + end + 2;
+            rest = &line[offset..];
+            if escaped {
+                continue;
+            }
+            let Some(spec) = body.strip_prefix("include").or_else(|| body.strip_prefix("rustdoc_include"))
+            else {
+                continue;
+            };
+            let spec = spec.trim();
+            let mut parts = spec.splitn(3, ':');
+            let path = parts.next().unwrap_or_default().to_string();
+            let selector = match (parts.next(), parts.next()) {
+                (None, _) => Selector::Whole,
+                (Some(a), None) if !a.is_empty() && a.parse::<usize>().is_err() => Selector::Anchor(a.into()),
+                (Some(a), b) => Selector::Lines(a.parse().ok(), b.and_then(|b| b.parse().ok())),
+            };
+            out.push(Include { line: index + 1, path, selector });
+        }
+    }
+    out
+}
+
+/// The lines mdBook would show for `anchor` in `source`: the lines between
+/// `ANCHOR: anchor` and `ANCHOR_END: anchor`, without any nested marker line.
+/// An error says what is wrong with the anchor.
+fn anchored_region(source: &str, anchor: &str) -> Result<Vec<String>, String> {
+    let is_marker = |line: &str, kind: &str| -> bool {
+        line.find(kind).is_some_and(|i| {
+            let name = line[i + kind.len()..].trim_start();
+            let name: String =
+                name.chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '-').collect();
+            name == anchor
+        })
+    };
+    let starts: Vec<usize> =
+        source.lines().enumerate().filter(|(_, l)| is_marker(l, "ANCHOR:")).map(|(i, _)| i).collect();
+    let ends: Vec<usize> =
+        source.lines().enumerate().filter(|(_, l)| is_marker(l, "ANCHOR_END:")).map(|(i, _)| i).collect();
+    match (starts.as_slice(), ends.as_slice()) {
+        ([], _) => Err(format!("no `ANCHOR: {anchor}` line")),
+        (_, []) => Err(format!("`ANCHOR: {anchor}` has no `ANCHOR_END: {anchor}`")),
+        ([s], [e]) if s < e => {
+            let region: Vec<String> = source
+                .lines()
+                .skip(s + 1)
+                .take(e - s - 1)
+                .filter(|l| !l.contains("ANCHOR:") && !l.contains("ANCHOR_END:"))
+                .map(str::to_string)
+                .collect();
+            if region.iter().all(|l| l.trim().is_empty()) {
+                Err(format!("the region `{anchor}` is empty"))
+            } else {
+                Ok(region)
+            }
+        }
+        ([s], [e]) => {
+            Err(format!("`ANCHOR_END: {anchor}` (line {}) comes before its start (line {})", e + 1, s + 1))
+        }
+        _ => Err(format!(
+            "`{anchor}` is marked {} times (start) and {} times (end); it must be once",
+            starts.len(),
+            ends.len()
+        )),
+    }
+}
+
+/// Resolves `path` (relative to the chapter's folder) without touching the
+/// file system, so `..` works the way mdBook reads it.
+fn resolve(chapter: &Path, path: &str) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in chapter.parent().expect("chapter folder").join(path).components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Checks one include and returns the problem, if any.
+fn check_include(chapter: &Path, inc: &Include) -> Option<String> {
+    let root = repo_root();
+    let target = resolve(chapter, &inc.path);
+    let Ok(relative) = target.strip_prefix(&root) else {
+        return Some(format!("`{}` points outside the repository", inc.path));
+    };
+    let allowed = ["src", "examples", "tests", "book/src/output", "book/src/figures"];
+    if !allowed.iter().any(|a| relative.starts_with(a)) {
+        return Some(format!(
+            "`{}` resolves to {}, outside {allowed:?}: code comes from compiled files, output from runs",
+            inc.path,
+            relative.display()
+        ));
+    }
+    let source = match std::fs::read_to_string(&target) {
+        Ok(s) => s,
+        Err(e) => return Some(format!("`{}` resolves to {}: {e}", inc.path, relative.display())),
+    };
+    let is_code = relative.extension().is_some_and(|e| e == "rs");
+    match &inc.selector {
+        Selector::Anchor(anchor) => {
+            anchored_region(&source, anchor).err().map(|e| format!("{}: {e}", relative.display()))
+        }
+        Selector::Lines(..) if is_code => Some(format!(
+            "`{}` selects Rust code by line numbers, which drift; mark the region with // ANCHOR: name",
+            inc.path
+        )),
+        Selector::Lines(start, end) => {
+            let lines = source.lines().count();
+            let (s, e) = (start.unwrap_or(1), end.unwrap_or(lines));
+            (s == 0 || s > e || e > lines)
+                .then(|| format!("`{}` asks for lines {s}..{e} of a {lines}-line file", inc.path))
+        }
+        Selector::Whole if source.trim().is_empty() => Some(format!("`{}` is empty", inc.path)),
+        Selector::Whole if is_code => Some(format!(
+            "`{}` includes a whole Rust file; show an anchored region instead (// ANCHOR: name)",
+            inc.path
+        )),
+        Selector::Whole => None,
+    }
+}
+
+#[test]
+fn every_include_names_an_existing_file_and_a_non_empty_anchor() {
+    let mut problems = Vec::new();
+    let mut count = 0;
+    for chapter in chapters() {
+        let text = std::fs::read_to_string(&chapter).expect("chapter is UTF-8");
+        for inc in find_includes(&text) {
+            count += 1;
+            if let Some(p) = check_include(&chapter, &inc) {
+                let shown = chapter.strip_prefix(repo_root()).unwrap_or(&chapter).display().to_string();
+                problems.push(format!("{shown}:{}: {p}", inc.line));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{} broken include(s):\n{}", problems.len(), problems.join("\n"));
+    assert!(count > 0, "the book includes nothing; the check would pass vacuously");
+}
+
+/// The code blocks of `text`: (1-based line of the opening fence, info string, body lines).
+fn code_blocks(text: &str) -> Vec<(usize, String, Vec<String>)> {
+    let mut out = Vec::new();
+    let mut open: Option<(usize, String, String, Vec<String>)> = None; // line, fence, info, body
+    for (i, line) in text.lines().enumerate() {
+        let trimmed = line.trim_start();
+        match &mut open {
+            None => {
+                for fence in ["```", "~~~"] {
+                    if let Some(info) = trimmed.strip_prefix(fence) {
+                        let width = fence.len()
+                            + info.chars().take_while(|&c| c == fence.as_bytes()[0] as char).count();
+                        let info = info.trim_start_matches(fence.as_bytes()[0] as char).trim().to_string();
+                        open = Some((i + 1, trimmed[..width].to_string(), info, Vec::new()));
+                        break;
+                    }
+                }
+            }
+            Some((start, fence, info, body)) => {
+                if trimmed.starts_with(fence.as_str())
+                    && trimmed.trim_start_matches(fence.as_bytes()[0] as char).trim().is_empty()
+                {
+                    out.push((*start, std::mem::take(info), std::mem::take(body)));
+                    open = None;
+                } else {
+                    body.push(line.to_string());
+                }
+            }
+        }
+    }
+    if let Some((start, _, info, body)) = open {
+        out.push((start, info, body)); // unclosed: still checked
+    }
+    out
+}
+
+/// Shell lines a chapter may show in a `sh` block: commands, never code.
+fn is_command(line: &str) -> bool {
+    let line = line.trim();
+    line.is_empty()
+        || ["cargo ", "tools/", "bash ", "mdbook ", "git ", "python3 "].iter().any(|p| line.starts_with(p))
+}
+
+#[test]
+fn code_reaches_the_book_only_through_includes() {
+    let mut problems = Vec::new();
+    for chapter in chapters() {
+        let text = std::fs::read_to_string(&chapter).expect("chapter is UTF-8");
+        let shown = chapter.strip_prefix(repo_root()).unwrap_or(&chapter).display().to_string();
+        for (line, info, body) in code_blocks(&text) {
+            let ok = if info.split([',', ' ']).next() == Some("sh") {
+                body.iter().all(|l| is_command(l))
+            } else {
+                body.iter().any(|l| !l.trim().is_empty())
+                    && body.iter().all(|l| {
+                        l.trim().is_empty()
+                            || l.trim().starts_with("{{#include")
+                            || l.trim().starts_with("{{#rustdoc_include")
+                    })
+            };
+            if !ok {
+                problems.push(format!(
+                    "{shown}:{line}: a ```{info} block holds pasted text; include it from src/, examples/, tests/ or a captured output instead"
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Image sources in Markdown (`![alt](path)`) and HTML (`src="path"`).
+fn image_paths(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("](") {
+        let is_image = rest[..i].rfind("![").is_some_and(|j| !rest[j..i].contains(']'));
+        let after = &rest[i + 2..];
+        if let Some(end) = after.find(')') {
+            if is_image {
+                out.push(after[..end].split_whitespace().next().unwrap_or_default().to_string());
+            }
+        }
+        rest = after;
+    }
+    let mut rest = text;
+    while let Some(i) = rest.find("src=\"") {
+        let after = &rest[i + 5..];
+        if let Some(end) = after.find('"') {
+            out.push(after[..end].to_string());
+        }
+        rest = after;
+    }
+    out
+}
+
+#[test]
+fn every_image_the_book_shows_exists() {
+    let mut problems = Vec::new();
+    let mut count = 0;
+    for chapter in chapters() {
+        let text = std::fs::read_to_string(&chapter).expect("chapter is UTF-8");
+        for path in image_paths(&text) {
+            if path.starts_with("http:") || path.starts_with("https:") || path.starts_with("//") {
+                problems.push(format!("{}: `{path}` would be fetched from the network", chapter.display()));
+                continue;
+            }
+            count += 1;
+            if !resolve(&chapter, &path).is_file() {
+                problems.push(format!("{}: image `{path}` does not exist", chapter.display()));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert!(count > 0, "the book shows no images; the check would pass vacuously");
+}
+
+#[test]
+fn every_chapter_in_the_summary_exists_and_every_chapter_is_in_the_summary() {
+    let src = repo_root().join("book/src");
+    let summary = std::fs::read_to_string(src.join("SUMMARY.md")).expect("book/src/SUMMARY.md");
+    let mut listed = BTreeSet::new();
+    for line in summary.lines() {
+        if let (Some(a), Some(b)) = (line.find("]("), line.rfind(')')) {
+            let target = &line[a + 2..b];
+            assert!(src.join(target).is_file(), "SUMMARY.md names {target}, which does not exist");
+            listed.insert(src.join(target));
+        }
+    }
+    for chapter in chapters() {
+        if chapter.file_name().is_some_and(|n| n == "SUMMARY.md") {
+            continue;
+        }
+        assert!(
+            listed.contains(&chapter),
+            "{} is not in SUMMARY.md, so no reader can reach it",
+            chapter.display()
+        );
+    }
+}
+
+// The checker's own tests: each kind of breakage must be caught.
+
+#[test]
+fn the_include_finder_reads_anchors_line_ranges_and_skips_escaped_includes() {
+    let text = "a {{#include ../../src/tape.rs:push}}\n\\{{#include x.rs:y}}\n{{#include out.txt}} {{#include f.rs:3:9}}\n{{#rustdoc_include g.rs::4}}";
+    assert_eq!(
+        find_includes(text),
+        vec![
+            Include { line: 1, path: "../../src/tape.rs".into(), selector: Selector::Anchor("push".into()) },
+            Include { line: 3, path: "out.txt".into(), selector: Selector::Whole },
+            Include { line: 3, path: "f.rs".into(), selector: Selector::Lines(Some(3), Some(9)) },
+            Include { line: 4, path: "g.rs".into(), selector: Selector::Lines(None, Some(4)) },
+        ]
+    );
+}
+
+#[test]
+fn a_missing_empty_unclosed_or_doubled_anchor_is_reported() {
+    let source = "// ANCHOR: good\nlet x = 1;\n// ANCHOR: inner\n// ANCHOR_END: inner\n// ANCHOR_END: good\n\
+                  // ANCHOR: empty\n\n// ANCHOR_END: empty\n// ANCHOR: open\nfn f() {}\n\
+                  // ANCHOR: twice\na\n// ANCHOR_END: twice\n// ANCHOR: twice\nb\n// ANCHOR_END: twice\n";
+    assert_eq!(anchored_region(source, "good"), Ok(vec!["let x = 1;".to_string()]));
+    assert!(anchored_region(source, "inner").unwrap_err().contains("empty"));
+    assert!(anchored_region(source, "empty").unwrap_err().contains("empty"));
+    assert!(anchored_region(source, "missing").unwrap_err().contains("no `ANCHOR: missing`"));
+    assert!(anchored_region(source, "open").unwrap_err().contains("no `ANCHOR_END: open`"));
+    assert!(anchored_region(source, "twice").unwrap_err().contains("2 times"));
+    // `good_more` must not match `good`.
+    assert!(anchored_region("// ANCHOR: good_more\nx\n// ANCHOR_END: good_more\n", "good").is_err());
+}
+
+#[test]
+fn a_broken_include_is_reported_with_its_reason() {
+    let chapter = repo_root().join("book/src/residual/index.md");
+    let inc = |path: &str, selector| Include { line: 1, path: path.into(), selector };
+    let missing = check_include(&chapter, &inc("../../../src/no_such_file.rs", Selector::Anchor("x".into())));
+    assert!(missing.unwrap().contains("No such file"));
+    let no_anchor =
+        check_include(&chapter, &inc("../../../src/tape.rs", Selector::Anchor("no_such_anchor".into())));
+    assert!(no_anchor.unwrap().contains("no `ANCHOR: no_such_anchor`"));
+    let by_lines = check_include(&chapter, &inc("../../../src/tape.rs", Selector::Lines(Some(1), Some(3))));
+    assert!(by_lines.unwrap().contains("line numbers"));
+    let outside = check_include(&chapter, &inc("../../../Cargo.toml", Selector::Whole));
+    assert!(outside.unwrap().contains("outside"));
+    assert_eq!(check_include(&chapter, &inc("../../../src/tape.rs", Selector::Anchor("push".into()))), None);
+}
+
+#[test]
+fn a_code_block_with_pasted_code_is_found() {
+    let text = "text\n```rust,ignore\n{{#include ../src/a.rs:a}}\n```\n\n````text\nlet pasted = 1;\n````\n```sh\ncargo test\n```\n";
+    let blocks = code_blocks(text);
+    assert_eq!(blocks.len(), 3);
+    assert_eq!(blocks[0], (2, "rust,ignore".to_string(), vec!["{{#include ../src/a.rs:a}}".to_string()]));
+    assert_eq!(blocks[1].2, vec!["let pasted = 1;".to_string()]);
+    assert!(is_command("cargo test") && !is_command("let x = 1;"));
+}
