@@ -196,6 +196,7 @@ fn the_json_trace_lists_every_node_with_value_and_gradient() {
     assert!(json.contains("\"sent\": [{\"to\": 0, \"grad\": [0.0, 1.0]}]"));
 }
 
+// ANCHOR: contributions_sum
 #[test]
 fn the_json_traces_contributions_sum_to_each_gradient_bit_for_bit() {
     use common::json::Json;
@@ -246,6 +247,7 @@ fn the_json_traces_contributions_sum_to_each_gradient_bit_for_bit() {
     }
     assert_eq!(fan_in_of_x, 3, "x should receive from the skip, the layer norm and the matmul");
 }
+// ANCHOR_END: contributions_sum
 
 #[test]
 fn the_json_trace_is_valid_json_that_reads_back_to_the_tape() {
