@@ -404,3 +404,46 @@ fn a_code_block_with_pasted_code_is_found() {
     assert_eq!(blocks[1].2, vec!["let pasted = 1;".to_string()]);
     assert!(is_command("cargo test") && !is_command("let x = 1;"));
 }
+
+#[test]
+fn no_chapter_is_a_placeholder() {
+    for chapter in chapters() {
+        let text = std::fs::read_to_string(&chapter).expect("chapter is UTF-8");
+        assert!(!text.contains("TODO"), "{} still holds a TODO", chapter.display());
+        if chapter.file_name().is_some_and(|n| n != "SUMMARY.md") {
+            let words = text.split_whitespace().count();
+            assert!(words >= 300, "{} has only {words} words; a chapter that short is a stub", chapter.display());
+        }
+    }
+}
+
+/// The introduction's concept table names examples and tests; each must exist,
+/// so the map cannot point at something renamed or deleted.
+#[test]
+fn the_concept_table_names_real_examples_and_tests() {
+    let root = repo_root();
+    let intro = std::fs::read_to_string(root.join("book/src/introduction.md")).expect("introduction.md");
+    let rows: Vec<&str> = intro.lines().filter(|l| l.starts_with('|') && !l.starts_with("|---")).skip(1).collect();
+    assert!(rows.len() >= 20, "the concept table has only {} rows", rows.len());
+    let ticked = |cell: &str| -> Vec<String> { cell.split('`').skip(1).step_by(2).map(str::to_string).collect() };
+    let (mut examples, mut tests) = (0, 0);
+    for row in rows {
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        assert!(cells.len() >= 5, "a concept-table row needs four cells: {row}");
+        for example in ticked(cells[3]) {
+            examples += 1;
+            assert!(root.join(format!("examples/{example}.rs")).is_file(), "no example {example} (row: {row})");
+        }
+        let mut file = None;
+        for item in ticked(cells[4]) {
+            if item.ends_with(".rs") {
+                file = Some(std::fs::read_to_string(root.join("tests").join(&item)).unwrap_or_else(|e| panic!("tests/{item}: {e}")));
+            } else {
+                tests += 1;
+                let source = file.as_ref().unwrap_or_else(|| panic!("`{item}` comes before any test file in: {row}"));
+                assert!(source.contains(&format!("fn {item}(")), "no test `{item}` in its file (row: {row})");
+            }
+        }
+    }
+    assert!(examples > 10 && tests > 20, "the table names {examples} examples and {tests} tests");
+}
