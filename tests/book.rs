@@ -412,7 +412,11 @@ fn no_chapter_is_a_placeholder() {
         assert!(!text.contains("TODO"), "{} still holds a TODO", chapter.display());
         if chapter.file_name().is_some_and(|n| n != "SUMMARY.md") {
             let words = text.split_whitespace().count();
-            assert!(words >= 300, "{} has only {words} words; a chapter that short is a stub", chapter.display());
+            assert!(
+                words >= 300,
+                "{} has only {words} words; a chapter that short is a stub",
+                chapter.display()
+            );
         }
     }
 }
@@ -423,27 +427,166 @@ fn no_chapter_is_a_placeholder() {
 fn the_concept_table_names_real_examples_and_tests() {
     let root = repo_root();
     let intro = std::fs::read_to_string(root.join("book/src/introduction.md")).expect("introduction.md");
-    let rows: Vec<&str> = intro.lines().filter(|l| l.starts_with('|') && !l.starts_with("|---")).skip(1).collect();
+    let rows: Vec<&str> =
+        intro.lines().filter(|l| l.starts_with('|') && !l.starts_with("|---")).skip(1).collect();
     assert!(rows.len() >= 20, "the concept table has only {} rows", rows.len());
-    let ticked = |cell: &str| -> Vec<String> { cell.split('`').skip(1).step_by(2).map(str::to_string).collect() };
+    let ticked =
+        |cell: &str| -> Vec<String> { cell.split('`').skip(1).step_by(2).map(str::to_string).collect() };
     let (mut examples, mut tests) = (0, 0);
     for row in rows {
         let cells: Vec<&str> = row.split('|').map(str::trim).collect();
         assert!(cells.len() >= 5, "a concept-table row needs four cells: {row}");
         for example in ticked(cells[3]) {
             examples += 1;
-            assert!(root.join(format!("examples/{example}.rs")).is_file(), "no example {example} (row: {row})");
+            assert!(
+                root.join(format!("examples/{example}.rs")).is_file(),
+                "no example {example} (row: {row})"
+            );
         }
         let mut file = None;
         for item in ticked(cells[4]) {
             if item.ends_with(".rs") {
-                file = Some(std::fs::read_to_string(root.join("tests").join(&item)).unwrap_or_else(|e| panic!("tests/{item}: {e}")));
+                file = Some(
+                    std::fs::read_to_string(root.join("tests").join(&item))
+                        .unwrap_or_else(|e| panic!("tests/{item}: {e}")),
+                );
             } else {
                 tests += 1;
-                let source = file.as_ref().unwrap_or_else(|| panic!("`{item}` comes before any test file in: {row}"));
+                let source =
+                    file.as_ref().unwrap_or_else(|| panic!("`{item}` comes before any test file in: {row}"));
                 assert!(source.contains(&format!("fn {item}(")), "no test `{item}` in its file (row: {row})");
             }
         }
     }
     assert!(examples > 10 && tests > 20, "the table names {examples} examples and {tests} tests");
+}
+
+/// The numbers in `text` that look measured: decimals with at least three
+/// significant digits (`0.998`, `886.8`) and scientific notation with a
+/// decimal point (`1.5e-40`, not `1e-5`), outside code blocks and includes.
+fn quoted_numbers(text: &str) -> Vec<String> {
+    let mut prose = String::new();
+    let mut in_fence = false;
+    for line in text.lines() {
+        let t = line.trim_start();
+        if t.starts_with("```") || t.starts_with("~~~") {
+            in_fence = !in_fence;
+            continue;
+        }
+        if !in_fence && !t.starts_with("{{#") && !t.starts_with("<!--") {
+            prose.push_str(line);
+            prose.push('\n');
+        }
+    }
+    let bytes = prose.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let starts_number = bytes[i].is_ascii_digit()
+            && (i == 0
+                || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_' || bytes[i - 1] == b'.'));
+        if !starts_number {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && bytes[i].is_ascii_digit() {
+            i += 1;
+        }
+        let mut has_point = false;
+        if i + 1 < bytes.len() && bytes[i] == b'.' && bytes[i + 1].is_ascii_digit() {
+            has_point = true;
+            i += 1;
+            while i < bytes.len() && bytes[i].is_ascii_digit() {
+                i += 1;
+            }
+        }
+        let mantissa_end = i;
+        let mut scientific = false;
+        if i + 1 < bytes.len()
+            && bytes[i] == b'e'
+            && (bytes[i + 1].is_ascii_digit()
+                || (bytes[i + 1] == b'-' && i + 2 < bytes.len() && bytes[i + 2].is_ascii_digit()))
+        {
+            scientific = has_point; // 2.451e-5 is a measured figure; 1e-5 is a setting
+            i += 2;
+            while i < bytes.len() && bytes[i].is_ascii_digit() {
+                i += 1;
+            }
+        }
+        if i < bytes.len() && (bytes[i].is_ascii_alphabetic() || bytes[i] == b'_') {
+            continue; // part of a name like `f32` or `x2a`
+        }
+        let significant = prose[start..mantissa_end]
+            .trim_start_matches(['0', '.'])
+            .chars()
+            .filter(char::is_ascii_digit)
+            .count();
+        if scientific || (has_point && significant >= 3) {
+            out.push(prose[start..i].to_string());
+        }
+    }
+    out
+}
+
+/// A chapter may quote a measured number only if a run printed it: it must
+/// appear in a captured output or a CSV the examples wrote. A number the
+/// chapter computes itself from a formula it shows is listed in a
+/// `<!-- computed: 1258.3 99.4 -->` comment in that chapter.
+#[test]
+fn every_measured_number_the_prose_quotes_comes_from_a_run() {
+    let root = repo_root();
+    let mut runs = String::new();
+    for dir in ["book/src/output", "book/src/figures"] {
+        let mut files: Vec<_> =
+            std::fs::read_dir(root.join(dir)).expect(dir).map(|e| e.expect("entry").path()).collect();
+        files.sort();
+        for f in files {
+            if f.extension().is_some_and(|e| e == "txt" || e == "csv") {
+                runs.push_str(&std::fs::read_to_string(&f).expect("output is UTF-8"));
+                runs.push('\n');
+            }
+        }
+    }
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for chapter in chapters() {
+        let text = std::fs::read_to_string(&chapter).expect("chapter is UTF-8");
+        let computed: Vec<&str> = text
+            .split("<!-- computed:")
+            .skip(1)
+            .flat_map(|rest| rest.split("-->").next().unwrap_or_default().split_whitespace())
+            .collect();
+        for number in quoted_numbers(&text) {
+            checked += 1;
+            let in_runs = runs.match_indices(&number).any(|(at, _)| {
+                let before = runs[..at].chars().next_back();
+                let after = runs[at + number.len()..].chars().next();
+                !before.is_some_and(|c| c.is_ascii_digit() || c == '.')
+                    && !after.is_some_and(|c| {
+                        c.is_ascii_digit()
+                            || (c == '.'
+                                && runs[at + number.len() + 1..].starts_with(|d: char| d.is_ascii_digit()))
+                    })
+            });
+            if !in_runs && !computed.contains(&number.as_str()) {
+                let shown = chapter.strip_prefix(&root).unwrap_or(&chapter).display().to_string();
+                problems.push(format!("{shown}: {number}"));
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{} number(s) in the prose appear in no captured output or CSV (copy them exactly from a run, \
+         or list a number the chapter derives itself in a <!-- computed: ... --> comment):\n  {}",
+        problems.len(),
+        problems.join("\n  ")
+    );
+    assert!(checked > 0, "the book quotes no measured number; the check would pass vacuously");
+}
+
+#[test]
+fn quoted_numbers_are_found_in_prose_and_not_in_code_or_names() {
+    let text = "ratio 886.8 and 1.5e-40, not f32 or 0.1 or 1e-5; 0.998.\n```text\n123.456\n```\n{{#include a.txt}} 9.999";
+    assert_eq!(quoted_numbers(text), vec!["886.8", "1.5e-40", "0.998"]);
 }
