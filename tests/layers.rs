@@ -100,6 +100,7 @@ fn layers_pass_gradcheck_for_inputs_and_parameters() {
     }
 }
 
+// ANCHOR: attention_weights
 #[test]
 fn attention_weights_are_distributions_and_causal_ones_ignore_the_future() {
     let mut rng = Rng::new(3);
@@ -125,6 +126,7 @@ fn attention_weights_are_distributions_and_causal_ones_ignore_the_future() {
         }
     }
 }
+// ANCHOR_END: attention_weights
 
 #[test]
 fn cross_attention_uses_the_three_slices_of_the_fused_projection() {
@@ -141,6 +143,7 @@ fn cross_attention_uses_the_three_slices_of_the_fused_projection() {
     common::assert_close(&fused, &sliced, 0.0, 1e-6, "fused vs sliced projections");
 }
 
+// ANCHOR: encoder_param_names
 #[test]
 fn the_encoder_layer_has_pytorchs_parameter_names_in_pytorchs_order() {
     let mut params = Params::new();
@@ -167,6 +170,7 @@ fn the_encoder_layer_has_pytorchs_parameter_names_in_pytorchs_order() {
         ]
     );
 }
+// ANCHOR_END: encoder_param_names
 
 // ANCHOR: encoder_shapes
 #[test]
@@ -473,6 +477,7 @@ fn attention_handles_unbatched_inputs_and_keys_longer_than_queries() {
     assert!(msg.contains("query [3, 2, 8], key [2, 7, 8] and value [2, 7, 8] do not fit together"), "{msg}");
 }
 
+// ANCHOR: causal_ignores_later_tokens
 #[test]
 fn a_causal_layer_output_at_a_position_ignores_later_tokens() {
     let mut rng = Rng::new(23);
@@ -495,6 +500,7 @@ fn a_causal_layer_output_at_a_position_ignores_later_tokens() {
     assert_eq!(layer_a.data()[..16], layer_b.data()[..16]);
     assert_ne!(attn_a.data()[16..], attn_b.data()[16..]);
 }
+// ANCHOR_END: causal_ignores_later_tokens
 
 #[test]
 fn the_encoder_stack_records_each_layer_and_ends_in_its_norm() {

@@ -114,11 +114,13 @@ proptest! {
         assert_gradcheck(|_t, v| v[0].log(), &[x]);
     }
 
+    // ANCHOR: softmax_gradcheck
     #[test]
     fn softmax_and_log_softmax_match_finite_differences(x in dims(3, 5).prop_flat_map(|d| tensor_in(d, -3.0, 3.0))) {
         assert_gradcheck(|_t, v| v[0].softmax(), &[x.clone()]);
         assert_gradcheck(|_t, v| v[0].log_softmax(), &[x]);
     }
+    // ANCHOR_END: softmax_gradcheck
 
     #[test]
     fn layer_norm_matches_finite_differences_with_and_without_affine(
@@ -130,6 +132,7 @@ proptest! {
         assert_gradcheck(|_t, v| v[0].layer_norm(Some(v[1]), Some(v[2]), 1e-5), &[x, g, b]);
     }
 
+    // ANCHOR: attention_gradcheck
     #[test]
     fn causal_mask_then_softmax_matches_finite_differences(x in (1usize..=2, 1usize..=4).prop_flat_map(|(b, t)| tensor(vec![b, t, t]))) {
         assert_gradcheck(|_t, v| v[0].causal_mask().softmax(), &[x]);
@@ -143,6 +146,7 @@ proptest! {
             assert_gradcheck(|_t, x| scaled_dot_product_attention(x[0], x[1], x[2], causal), &[q.clone(), k.clone(), v.clone()]);
         }
     }
+    // ANCHOR_END: attention_gradcheck
 
     #[test]
     fn dropout_with_a_fixed_mask_matches_finite_differences(x in any_tensor(3, 4), seed in any::<u64>(), p in 0.0f32..0.9) {

@@ -30,6 +30,7 @@ enum Kind {
     Tight,
 }
 
+// ANCHOR: compare
 /// Compares `got` with the fixture's `key`, prints the largest difference
 /// and fails if any element is outside the tolerance of its kind.
 #[track_caller]
@@ -50,7 +51,9 @@ fn compare(fx: &Fixture, key: &str, got: &Tensor, kind: Kind) -> f32 {
     println!("{:<22} {:<36} max |diff| {worst:.2e}", fx.name, key);
     worst
 }
+// ANCHOR_END: compare
 
+// ANCHOR: load_params
 /// Overwrites every parameter of `params` with the fixture's `param.<name>`,
 /// after checking that both sides have exactly the same names.
 #[track_caller]
@@ -62,6 +65,7 @@ fn load_params(fx: &Fixture, params: &mut Params) {
         p.value = fx.t(&format!("param.{}", p.name));
     }
 }
+// ANCHOR_END: load_params
 
 /// Runs `forward` on the fixture's input, pulls back the fixture's upstream
 /// gradient, and compares the output, the input gradient and every
@@ -113,6 +117,7 @@ fn layer_norm_matches_pytorch() {
     check_layer(&fx, &params, "x", |ctx, x| layer.forward(ctx, x));
 }
 
+// ANCHOR: mha_parity
 #[test]
 fn multi_head_attention_matches_pytorch_with_and_without_a_causal_mask() {
     for (case, causal) in [("mha", false), ("mha_causal", true)] {
@@ -129,6 +134,7 @@ fn multi_head_attention_matches_pytorch_with_and_without_a_causal_mask() {
         compare(&fx, "output.attn_weights", &mha.attend(&ctx, x, x, x, causal).1.value(), Kind::Forward);
     }
 }
+// ANCHOR_END: mha_parity
 
 #[test]
 fn the_feed_forward_block_matches_pytorch() {
@@ -157,6 +163,7 @@ fn encoder_from(fx: &Fixture, params: &mut Params) -> TransformerEncoderLayer {
     TransformerEncoderLayer::new(&mut params.scope(""), config, &mut Rng::new(0))
 }
 
+// ANCHOR: encoder_parity
 #[test]
 fn post_norm_and_pre_norm_encoder_layers_match_pytorch() {
     for case in ["encoder_post", "encoder_pre"] {
@@ -167,6 +174,7 @@ fn post_norm_and_pre_norm_encoder_layers_match_pytorch() {
         check_layer(&fx, &params, "src", |ctx, x| layer.forward(ctx, x));
     }
 }
+// ANCHOR_END: encoder_parity
 
 #[test]
 fn cross_entropy_matches_pytorch() {
@@ -207,6 +215,7 @@ fn three_adamw_steps_match_pytorch() {
     }
 }
 
+// ANCHOR: state_dict_parity
 #[test]
 fn an_encoder_layer_saved_by_pytorch_loads_by_name_and_gives_pytorchs_output() {
     // encoder_state_dict.safetensors is `save_file(layer.state_dict())` as a
@@ -221,3 +230,4 @@ fn an_encoder_layer_saved_by_pytorch_loads_by_name_and_gives_pytorchs_output() {
     let y = layer.forward(&ctx, ctx.input(io.t("input.src")));
     compare(&io, "output.y", &y.value(), Kind::Forward);
 }
+// ANCHOR_END: state_dict_parity

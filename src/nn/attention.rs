@@ -43,6 +43,7 @@ pub struct MultiHeadAttention {
 }
 
 impl MultiHeadAttention {
+    // ANCHOR: mha_new
     /// `nn.MultiheadAttention(embed_dim, num_heads, dropout, bias)`.
     #[track_caller]
     pub fn new(
@@ -84,6 +85,7 @@ impl MultiHeadAttention {
             causal: false,
         }
     }
+    // ANCHOR_END: mha_new
 
     /// The same layer with [`Module::forward`] masking future positions.
     pub fn causal(mut self, causal: bool) -> Self {

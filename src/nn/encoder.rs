@@ -54,6 +54,7 @@ pub struct EncoderLayerConfig {
 }
 
 impl EncoderLayerConfig {
+    // ANCHOR: encoder_config_new
     /// `TransformerEncoderLayer(d_model, nhead)` with every other setting at PyTorch's default.
     pub fn new(d_model: usize, nhead: usize) -> Self {
         EncoderLayerConfig {
@@ -69,6 +70,7 @@ impl EncoderLayerConfig {
             residual: ResidualOptions::default(),
         }
     }
+    // ANCHOR_END: encoder_config_new
 
     /// Sets `dim_feedforward`.
     pub fn dim_feedforward(mut self, n: usize) -> Self {

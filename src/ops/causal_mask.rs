@@ -9,6 +9,7 @@
 use crate::tape::{Backward, Var};
 use crate::tensor::Tensor;
 
+// ANCHOR: causal_mask
 impl<'t> Var<'t> {
     /// Sets entries above the diagonal of the last two axes (key index j
     /// greater than query index i) to −∞.
@@ -51,6 +52,7 @@ impl Backward for CausalMask {
         vec![dx]
     }
 }
+// ANCHOR_END: causal_mask
 
 #[cfg(test)]
 mod tests {

@@ -12,6 +12,7 @@ use crate::tensor::Tensor;
 
 use super::softmax::last_axis;
 
+// ANCHOR: log_softmax
 impl<'t> Var<'t> {
     /// `ln softmax(x)` along the last axis, computed without forming softmax.
     #[track_caller]
@@ -51,6 +52,7 @@ impl Backward for LogSoftmax {
         vec![dx]
     }
 }
+// ANCHOR_END: log_softmax
 
 #[cfg(test)]
 mod tests {

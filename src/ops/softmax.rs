@@ -73,6 +73,7 @@ pub(crate) fn last_axis(op: &str, x: &Tensor) -> usize {
 mod tests {
     use crate::{Tape, Tensor};
 
+    // ANCHOR: softmax_huge_logits
     #[test]
     fn rows_sum_to_one_even_for_huge_logits() {
         let tape = Tape::new();
@@ -80,4 +81,5 @@ mod tests {
         let y = x.softmax().value();
         assert_eq!(y.data(), &[0.5, 0.5, 1.0, 0.0]);
     }
+    // ANCHOR_END: softmax_huge_logits
 }
