@@ -28,6 +28,7 @@ use super::{
 use crate::rng::Rng;
 use crate::tape::Var;
 
+// ANCHOR: encoder_layer_config
 /// The settings of a [`TransformerEncoderLayer`], with PyTorch's defaults.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct EncoderLayerConfig {
@@ -52,6 +53,7 @@ pub struct EncoderLayerConfig {
     /// Experiment switches for both residual connections.
     pub residual: ResidualOptions,
 }
+// ANCHOR_END: encoder_layer_config
 
 impl EncoderLayerConfig {
     // ANCHOR: encoder_config_new

@@ -78,6 +78,7 @@ pub enum Shortcut {
     Projection(Linear),
 }
 
+// ANCHOR: merge
 /// How the skip and the branch are combined.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Merge {
@@ -86,6 +87,7 @@ pub enum Merge {
     /// `[P(x), F(x)]` along the feature axis: the width grows by F's width.
     Concat,
 }
+// ANCHOR_END: merge
 
 /// A residual block around any branch `F`: `y = P(x) ⊕ F(x)` where `P` is
 /// the identity or a projection and `⊕` is addition or concatenation.
@@ -177,6 +179,7 @@ impl<F: Module> Residual<F> {
     }
 }
 
+// ANCHOR: residual_forward
 impl<F: Module> Module for Residual<F> {
     #[track_caller]
     fn forward<'t>(&self, ctx: &Ctx<'t>, x: Var<'t>) -> Var<'t> {
@@ -195,6 +198,7 @@ impl<F: Module> Module for Residual<F> {
         }
     }
 }
+// ANCHOR_END: residual_forward
 
 /// The wrapper tutorials write around every sublayer:
 /// `x + dropout(sublayer(norm(x)))` (pre-norm), with the norm named `norm`.

@@ -51,6 +51,7 @@ struct Concat {
     sizes: Vec<usize>,
 }
 
+// ANCHOR: concat_backward
 impl Backward for Concat {
     fn name(&self) -> &'static str {
         "concat"
@@ -74,6 +75,7 @@ impl Backward for Concat {
         format!("axis={}", self.axis)
     }
 }
+// ANCHOR_END: concat_backward
 
 /// Shapes of the pieces, used by `split`'s messages.
 pub(crate) fn describe(shapes: &[Shape]) -> String {
