@@ -17,6 +17,7 @@ use resgrad::nn::*;
 use resgrad::optim::{AdamW, Optimizer};
 use resgrad::{Rng, Tape, Tensor, Var};
 
+// ANCHOR: compare
 #[derive(Clone, Copy)]
 enum Kind {
     Forward,
@@ -50,6 +51,7 @@ fn compare(fx: &Fixture, key: &str, got: &Tensor, kind: Kind) -> f32 {
     println!("{:<22} {:<36} max |diff| {worst:.2e}", fx.name, key);
     worst
 }
+// ANCHOR_END: compare
 
 /// Overwrites every parameter of `params` with the fixture's `param.<name>`,
 /// after checking that both sides have exactly the same names.
@@ -90,6 +92,7 @@ fn usize_meta(fx: &Fixture, key: &str) -> usize {
     fx.meta(key).parse().unwrap_or_else(|_| panic!("{}: metadata {key} is not a number", fx.name))
 }
 
+// ANCHOR: linear_parity
 #[test]
 fn linear_matches_pytorch() {
     for case in ["linear", "linear_batched"] {
@@ -101,7 +104,9 @@ fn linear_matches_pytorch() {
         check_layer(&fx, &params, "x", |ctx, x| layer.forward(ctx, x));
     }
 }
+// ANCHOR_END: linear_parity
 
+// ANCHOR: layer_norm_parity
 #[test]
 fn layer_norm_matches_pytorch() {
     let fx = Fixture::load("layer_norm");
@@ -112,6 +117,7 @@ fn layer_norm_matches_pytorch() {
     load_params(&fx, &mut params);
     check_layer(&fx, &params, "x", |ctx, x| layer.forward(ctx, x));
 }
+// ANCHOR_END: layer_norm_parity
 
 #[test]
 fn multi_head_attention_matches_pytorch_with_and_without_a_causal_mask() {
@@ -130,6 +136,7 @@ fn multi_head_attention_matches_pytorch_with_and_without_a_causal_mask() {
     }
 }
 
+// ANCHOR: feed_forward_parity
 #[test]
 fn the_feed_forward_block_matches_pytorch() {
     let fx = Fixture::load("feed_forward");
@@ -140,6 +147,7 @@ fn the_feed_forward_block_matches_pytorch() {
     load_params(&fx, &mut params);
     check_layer(&fx, &params, "x", |ctx, x| ff.forward(ctx, x));
 }
+// ANCHOR_END: feed_forward_parity
 
 /// The encoder layer a fixture describes, with PyTorch's settings read from its metadata.
 fn encoder_from(fx: &Fixture, params: &mut Params) -> TransformerEncoderLayer {
@@ -179,6 +187,7 @@ fn cross_entropy_matches_pytorch() {
     compare(&fx, "grad.input.logits", &grads[logits], Kind::Gradient);
 }
 
+// ANCHOR: adamw_parity
 #[test]
 fn three_adamw_steps_match_pytorch() {
     let fx = Fixture::load("adamw");
@@ -206,6 +215,7 @@ fn three_adamw_steps_match_pytorch() {
         compare(&fx, &format!("step{step}.param.bias"), params.get(layer.bias.unwrap()), Kind::Tight);
     }
 }
+// ANCHOR_END: adamw_parity
 
 #[test]
 fn an_encoder_layer_saved_by_pytorch_loads_by_name_and_gives_pytorchs_output() {
