@@ -307,6 +307,7 @@ pub fn clip_grad_norm(grads: &mut ParamGrads, max_norm: f32) -> f32 {
 }
 // ANCHOR_END: clip
 
+// ANCHOR: linear_warmup
 /// Linear warmup: the factor to multiply the base learning rate by at
 /// 0-based `step`, rising as `(step + 1) / warmup_steps` to 1 and staying
 /// there. With `warmup_steps == 0` it is always 1.
@@ -320,3 +321,4 @@ pub fn clip_grad_norm(grads: &mut ParamGrads, max_norm: f32) -> f32 {
 pub fn linear_warmup(step: usize, warmup_steps: usize) -> f64 {
     if warmup_steps == 0 { 1.0 } else { ((step + 1) as f64 / warmup_steps as f64).min(1.0) }
 }
+// ANCHOR_END: linear_warmup

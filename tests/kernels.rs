@@ -22,6 +22,7 @@ fn values(n: usize) -> impl Strategy<Value = Vec<f32>> {
 proptest! {
     #![proptest_config(common::proptest_config(256, "proptest-regressions/kernels.txt"))]
 
+    // ANCHOR: blocked_matmul_agrees
     #[test]
     fn blocked_matmul_agrees_with_the_reference_triple_loop(
         (m, k, n, a, b) in (1usize..=9, 1usize..=40, 1usize..=40)
@@ -38,6 +39,7 @@ proptest! {
             }
         }
     }
+    // ANCHOR_END: blocked_matmul_agrees
 
     // ANCHOR: lane_sums
     #[test]

@@ -30,6 +30,7 @@ fn gradcheck_layer(params: &Params, x: Tensor, forward: impl for<'t> Fn(&Ctx<'t>
     );
 }
 
+// ANCHOR: linear_layout
 #[test]
 fn linear_computes_x_times_w_transposed_plus_b_with_pytorchs_layout() {
     let mut params = Params::new();
@@ -42,7 +43,9 @@ fn linear_computes_x_times_w_transposed_plus_b_with_pytorchs_layout() {
     // [1, 0, -1] · [1, 2, 3] + 0.5 = -1.5;  [1, 0, -1] · [4, 5, 6] - 1 = -3
     assert_eq!(y.value().data(), &[-1.5, -3.0]);
 }
+// ANCHOR_END: linear_layout
 
+// ANCHOR: linear_init
 #[test]
 fn linear_initialises_uniformly_within_one_over_root_fan_in() {
     let mut params = Params::new();
@@ -54,6 +57,30 @@ fn linear_initialises_uniformly_within_one_over_root_fan_in() {
     let std = (w.data().iter().map(|v| v * v).sum::<f32>() / w.numel() as f32).sqrt();
     assert!((std - bound / 3f32.sqrt()).abs() < 0.02 * bound, "std {std}");
 }
+// ANCHOR_END: linear_init
+
+// ANCHOR: relu_gates_half
+#[test]
+fn relu_after_a_fresh_linear_layer_passes_gradient_through_about_half_its_units() {
+    let mut rng = Rng::new(40);
+    let mut params = Params::new();
+    let layer = Linear::new(&mut params.scope(""), 64, 256, true, &mut rng);
+    let tape = Tape::new();
+    let ctx = Ctx::eval(&tape, &params);
+    let z = layer.forward(&ctx, ctx.input(Tensor::normal([32, 64], 0.0, 1.0, &mut rng))); // [32, 256]
+    let dz = tape.backward_with(z.relu(), Tensor::ones([32, 256]))[z].clone();
+    // The gate is exact: dz is 1 where the unit is active and 0 where it is not.
+    for (&g, &v) in dz.data().iter().zip(z.value().data()) {
+        assert_eq!(g, if v > 0.0 { 1.0 } else { 0.0 });
+    }
+    // Unit j is active with probability Φ(b_j / ‖w_j‖), between about 0.41
+    // and 0.59 for PyTorch's init (|b_j| ≤ 1/8, ‖w_j‖ ≈ 0.58); the biases
+    // are symmetric about 0, so the expected fraction is 1/2. Over 256 units
+    // and 32 rows its standard deviation is under 0.01: ±0.05 is 5 of them.
+    let open = dz.data().iter().filter(|&&g| g == 1.0).count() as f32 / dz.numel() as f32;
+    assert!((open - 0.5).abs() < 0.05, "fraction of units passing gradient: {open}");
+}
+// ANCHOR_END: relu_gates_half
 
 #[test]
 fn layers_pass_gradcheck_for_inputs_and_parameters() {

@@ -43,6 +43,7 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
 
+// ANCHOR: flat_memory
 #[test]
 fn the_bytes_alive_between_training_steps_do_not_grow() {
     let mut rng = Rng::new(1);
@@ -68,3 +69,4 @@ fn the_bytes_alive_between_training_steps_do_not_grow() {
     // step ends with exactly the same bytes alive.
     assert!(live[1..].iter().all(|&b| b == live[1]), "bytes alive after each step: {live:?}");
 }
+// ANCHOR_END: flat_memory

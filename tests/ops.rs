@@ -37,6 +37,7 @@ proptest! {
         assert_gradcheck(|_t, v| v[0].add_bias(v[1]), &[x, b]);
     }
 
+    // ANCHOR: matmul_gradcheck
     #[test]
     fn matmul_matches_finite_differences(
         (a, b) in (1usize..=4, 1usize..=4, 1usize..=4).prop_flat_map(|(m, k, n)| (tensor(vec![m, k]), tensor(vec![k, n])))
@@ -59,6 +60,7 @@ proptest! {
     ) {
         assert_gradcheck(|_t, v| v[0].matmul(v[1]), &[a, b]);
     }
+    // ANCHOR_END: matmul_gradcheck
 
     #[test]
     fn transpose_permute_and_reshape_match_finite_differences(x in dims(4, 3).prop_filter("rank 2+", |d| d.len() >= 2).prop_flat_map(tensor)) {
@@ -96,6 +98,7 @@ proptest! {
         assert_gradcheck(|_t, v| v[0].mean_axis(axis), &[x]);
     }
 
+    // ANCHOR: activation_gradcheck
     #[test]
     fn relu_matches_finite_differences_away_from_its_kink(x in dims(3, 4).prop_flat_map(|d| away_from_zero(d, 0.05))) {
         assert_gradcheck(|_t, v| v[0].relu(), &[x]);
@@ -108,6 +111,7 @@ proptest! {
         assert_gradcheck(|_t, v| v[0].tanh(), &[x.clone()]);
         assert_gradcheck(|_t, v| v[0].exp(), &[x]);
     }
+    // ANCHOR_END: activation_gradcheck
 
     #[test]
     fn log_matches_finite_differences_on_positive_inputs(x in dims(3, 4).prop_flat_map(|d| tensor_in(d, 0.5, 3.0))) {
@@ -122,6 +126,7 @@ proptest! {
     }
     // ANCHOR_END: softmax_gradcheck
 
+    // ANCHOR: layer_norm_gradcheck
     #[test]
     fn layer_norm_matches_finite_differences_with_and_without_affine(
         (x, g, b) in (1usize..=4, 2usize..=5).prop_flat_map(|(r, c)| (rows_with_spread(r, c), tensor_in(vec![c], 0.5, 1.5), tensor(vec![c])))
@@ -131,6 +136,7 @@ proptest! {
         assert_gradcheck(|_t, v| v[0].layer_norm(None, Some(v[1]), 1e-5), &[x.clone(), b.clone()]);
         assert_gradcheck(|_t, v| v[0].layer_norm(Some(v[1]), Some(v[2]), 1e-5), &[x, g, b]);
     }
+    // ANCHOR_END: layer_norm_gradcheck
 
     // ANCHOR: attention_gradcheck
     #[test]
@@ -175,6 +181,7 @@ fn log_softmax_is_the_log_of_softmax() {
     assert_close(&direct, &composed, 0.0, 1e-6, "log_softmax vs log(softmax)");
 }
 
+// ANCHOR: cross_entropy_is_log_softmax
 #[test]
 fn cross_entropy_is_the_mean_negative_log_softmax_of_the_target() {
     let x = Tensor::normal([4, 5], 0.0, 2.0, &mut Rng::new(12));
@@ -187,7 +194,9 @@ fn cross_entropy_is_the_mean_negative_log_softmax_of_the_target() {
     // Same values, different order of f32 operations: a few ulps.
     approx::assert_relative_eq!(got, expected, max_relative = 8.0 * f32::EPSILON);
 }
+// ANCHOR_END: cross_entropy_is_log_softmax
 
+// ANCHOR: layer_norm_twin
 #[test]
 fn fused_layer_norm_agrees_with_its_twin_composed_from_primitive_ops() {
     let mut rng = Rng::new(13);
@@ -221,6 +230,7 @@ fn fused_layer_norm_agrees_with_its_twin_composed_from_primitive_ops() {
     assert_close(&fused.2, &composed.2, 0.0, 2e-5, "layer_norm dgain");
     assert_close(&fused.3, &composed.3, 0.0, 2e-5, "layer_norm dshift");
 }
+// ANCHOR_END: layer_norm_twin
 
 /// A softmax whose backward rule is wrong: it returns zeros.
 struct SoftmaxZeroBackward;

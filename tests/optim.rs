@@ -67,6 +67,7 @@ fn sgd_weight_decay_is_added_to_the_gradient() {
     close(&run(&mut Sgd::new(0.1).weight_decay(0.1), 1.0, 0.0, 2), &[0.99, 0.9801]);
 }
 
+// ANCHOR: adamw_first_step
 #[test]
 fn adamw_first_step_moves_by_the_learning_rate_and_decays_separately() {
     // Step 1: m̂ = g, v̂ = g², so the step is η g / (|g| + ε) ≈ η sign(g);
@@ -77,6 +78,7 @@ fn adamw_first_step_moves_by_the_learning_rate_and_decays_separately() {
     let got = run(&mut AdamW::new(0.1).weight_decay(0.0), 0.0, -2.0, 3);
     close(&got, &[0.1, 0.2, 0.3]);
 }
+// ANCHOR_END: adamw_first_step
 
 #[test]
 fn parameters_without_a_gradient_are_left_alone() {

@@ -17,6 +17,7 @@ use resgrad::nn::*;
 use resgrad::optim::{AdamW, Optimizer};
 use resgrad::{Rng, Tape, Tensor, Var};
 
+// ANCHOR: compare
 #[derive(Clone, Copy)]
 enum Kind {
     Forward,
@@ -94,6 +95,7 @@ fn usize_meta(fx: &Fixture, key: &str) -> usize {
     fx.meta(key).parse().unwrap_or_else(|_| panic!("{}: metadata {key} is not a number", fx.name))
 }
 
+// ANCHOR: linear_parity
 #[test]
 fn linear_matches_pytorch() {
     for case in ["linear", "linear_batched"] {
@@ -105,7 +107,9 @@ fn linear_matches_pytorch() {
         check_layer(&fx, &params, "x", |ctx, x| layer.forward(ctx, x));
     }
 }
+// ANCHOR_END: linear_parity
 
+// ANCHOR: layer_norm_parity
 #[test]
 fn layer_norm_matches_pytorch() {
     let fx = Fixture::load("layer_norm");
@@ -116,6 +120,7 @@ fn layer_norm_matches_pytorch() {
     load_params(&fx, &mut params);
     check_layer(&fx, &params, "x", |ctx, x| layer.forward(ctx, x));
 }
+// ANCHOR_END: layer_norm_parity
 
 // ANCHOR: mha_parity
 #[test]
@@ -136,6 +141,7 @@ fn multi_head_attention_matches_pytorch_with_and_without_a_causal_mask() {
 }
 // ANCHOR_END: mha_parity
 
+// ANCHOR: feed_forward_parity
 #[test]
 fn the_feed_forward_block_matches_pytorch() {
     let fx = Fixture::load("feed_forward");
@@ -146,6 +152,7 @@ fn the_feed_forward_block_matches_pytorch() {
     load_params(&fx, &mut params);
     check_layer(&fx, &params, "x", |ctx, x| ff.forward(ctx, x));
 }
+// ANCHOR_END: feed_forward_parity
 
 /// The encoder layer a fixture describes, with PyTorch's settings read from its metadata.
 fn encoder_from(fx: &Fixture, params: &mut Params) -> TransformerEncoderLayer {
@@ -187,6 +194,7 @@ fn cross_entropy_matches_pytorch() {
     compare(&fx, "grad.input.logits", &grads[logits], Kind::Gradient);
 }
 
+// ANCHOR: adamw_parity
 #[test]
 fn three_adamw_steps_match_pytorch() {
     let fx = Fixture::load("adamw");
@@ -214,6 +222,7 @@ fn three_adamw_steps_match_pytorch() {
         compare(&fx, &format!("step{step}.param.bias"), params.get(layer.bias.unwrap()), Kind::Tight);
     }
 }
+// ANCHOR_END: adamw_parity
 
 // ANCHOR: state_dict_parity
 #[test]

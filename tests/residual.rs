@@ -85,6 +85,7 @@ proptest! {
         prop_assert_eq!(a, b);
     }
 
+    // ANCHOR: dead_relu_branch
     /// A branch whose ReLUs are all inactive passes no gradient at all (a
     /// plain network would stop learning here); the skip still delivers dy.
     #[test]
@@ -97,6 +98,7 @@ proptest! {
         prop_assert_eq!(vjp(&params, &x, &dy, false), Tensor::zeros(x.shape()));
         prop_assert_eq!(vjp(&params, &x, &dy, true), dy);
     }
+    // ANCHOR_END: dead_relu_branch
 }
 
 // ANCHOR: zero_stack

@@ -18,6 +18,7 @@ fn accuracy(model: &DigitModel, params: &Params, rng: &mut Rng) -> f64 {
     token_accuracy(&model.logits(&ctx, &inputs, 512).value(), &targets)
 }
 
+// ANCHOR: training_loop
 #[test]
 fn a_two_layer_pre_norm_transformer_learns_to_reverse_digit_sequences() {
     let (steps, batch, warmup) = (400, 32, 50);
@@ -57,3 +58,4 @@ fn a_two_layer_pre_norm_transformer_learns_to_reverse_digit_sequences() {
     let held_out = accuracy(&model, &params, &mut Rng::new(99));
     assert!(held_out >= 0.99, "token accuracy {held_out} on held-out sequences after {steps} steps");
 }
+// ANCHOR_END: training_loop

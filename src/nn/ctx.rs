@@ -56,6 +56,7 @@ impl<'t> Ctx<'t> {
         self.training
     }
 
+    // ANCHOR: ctx_param
     /// The parameter as a node of the tape: recorded as a leaf on first use,
     /// the same node after that (so a shared weight sums its gradients).
     #[track_caller]
@@ -65,6 +66,7 @@ impl<'t> Ctx<'t> {
         *leaves[id.index]
             .get_or_insert_with(|| self.tape.leaf(self.params.get(id).clone()).label(self.params.name(id)))
     }
+    // ANCHOR_END: ctx_param
 
     /// Makes `var` stand for parameter `id` in this pass, instead of a leaf
     /// holding the stored value: used to check a layer's parameter
@@ -113,6 +115,7 @@ impl<'t> Ctx<'t> {
         self.recorded.borrow().clone()
     }
 
+    // ANCHOR: param_grads
     /// The gradient of every parameter this pass used, taken from the
     /// result of `tape.backward`.
     pub fn param_grads(&self, grads: &Grads) -> ParamGrads {
@@ -122,4 +125,5 @@ impl<'t> Ctx<'t> {
             store: self.params.store_id(),
         }
     }
+    // ANCHOR_END: param_grads
 }

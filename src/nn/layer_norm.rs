@@ -18,6 +18,7 @@ pub struct LayerNorm {
     pub dim: usize,
 }
 
+// ANCHOR: layer_norm_module
 impl LayerNorm {
     /// `nn.LayerNorm(dim)`: eps 1e-5, with gain and shift.
     pub fn new(scope: &mut Scope<'_>, dim: usize) -> LayerNorm {
@@ -47,3 +48,4 @@ impl Module for LayerNorm {
         x.layer_norm(self.weight.map(|w| ctx.param(w)), self.bias.map(|b| ctx.param(b)), self.eps)
     }
 }
+// ANCHOR_END: layer_norm_module

@@ -21,6 +21,7 @@ pub struct Linear {
     pub out_features: usize,
 }
 
+// ANCHOR: linear_new
 impl Linear {
     /// Registers `weight` (and `bias`) in `scope`, initialised as PyTorch
     /// does: both uniform in `±1/√in` (Kaiming-uniform with a = √5, which
@@ -38,6 +39,7 @@ impl Linear {
         Linear { weight, bias, in_features, out_features }
     }
 }
+// ANCHOR_END: linear_new
 
 // ANCHOR: linear_forward
 impl Module for Linear {

@@ -38,6 +38,7 @@ pub struct Param {
     pub value: Tensor,
 }
 
+// ANCHOR: params_store
 /// The store of a model's parameters, in registration order.
 ///
 /// ```
@@ -57,6 +58,7 @@ pub struct Params {
     by_name: HashMap<String, usize>,
     id: u64,
 }
+// ANCHOR_END: params_store
 
 impl Default for Params {
     fn default() -> Params {

@@ -40,6 +40,7 @@ impl Module for Sequential {
     }
 }
 
+// ANCHOR: feed_forward
 /// The position-wise feed-forward block of a transformer:
 /// `linear2(dropout(activation(linear1(x))))`, named `linear1` and `linear2`
 /// as in PyTorch's `TransformerEncoderLayer`.
@@ -78,3 +79,4 @@ impl Module for FeedForward {
         self.linear2.forward(ctx, self.dropout.forward(ctx, h)) // [..., hidden] -> [..., d]
     }
 }
+// ANCHOR_END: feed_forward

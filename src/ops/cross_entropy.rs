@@ -12,6 +12,7 @@ use crate::tensor::Tensor;
 
 use super::softmax::last_axis;
 
+// ANCHOR: cross_entropy
 impl<'t> Var<'t> {
     /// PyTorch's `F.cross_entropy(logits, targets)` with mean reduction:
     /// `self` holds logits `[..., C]` (one row per example) and `targets`
@@ -71,6 +72,7 @@ impl Backward for CrossEntropy {
         vec![dx]
     }
 }
+// ANCHOR_END: cross_entropy
 
 #[cfg(test)]
 mod tests {

@@ -13,6 +13,7 @@ const SQRT_2_OVER_PI: f32 = 0.797_884_6;
 const INV_SQRT_2PI: f32 = 0.398_942_3;
 const GELU_TANH_C: f32 = 0.044_715;
 
+// ANCHOR: gelu
 impl<'t> Var<'t> {
     /// Elementwise GELU with the exact Gaussian CDF (PyTorch's `nn.GELU()`).
     pub fn gelu(self) -> Var<'t> {
@@ -41,6 +42,7 @@ impl<'t> Var<'t> {
 fn phi_cdf(x: f32) -> f32 {
     0.5 * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2))
 }
+// ANCHOR_END: gelu
 
 /// The error function (Rust's standard library has none), accurate to f32
 /// resolution: a Maclaurin series below |x| = 0.5, and above it, in f64, the Chebyshev fit of `erfc` in Numerical Recipes
@@ -99,6 +101,7 @@ mod tests {
         }
     }
 
+    // ANCHOR: gelu_values
     #[test]
     fn gelu_matches_pytorch_at_a_few_points() {
         // x Φ(x) and its tanh form evaluated in f64 (Python's math.erf, math.tanh).
@@ -113,4 +116,5 @@ mod tests {
             assert!((a - e).abs() < 1e-6, "{a} vs {e}");
         }
     }
+    // ANCHOR_END: gelu_values
 }

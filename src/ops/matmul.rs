@@ -141,6 +141,7 @@ impl MatmulDims {
 mod tests {
     use crate::{Tape, Tensor};
 
+    // ANCHOR: matmul_by_hand
     #[test]
     fn gradients_of_a_2x2_product_by_hand() {
         // Y = A B with dY = ones: dA = ones @ Bᵀ (row sums of B), dB = Aᵀ @ ones (column sums of A).
@@ -153,6 +154,7 @@ mod tests {
         assert_eq!(g[a].data(), &[11., 15., 11., 15.]);
         assert_eq!(g[b].data(), &[4., 4., 6., 6.]);
     }
+    // ANCHOR_END: matmul_by_hand
 
     #[test]
     #[should_panic(expected = "matmul: inner dimensions differ")]

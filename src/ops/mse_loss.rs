@@ -7,6 +7,7 @@ use crate::shape::assert_same_shape;
 use crate::tape::{Backward, Var};
 use crate::tensor::Tensor;
 
+// ANCHOR: mse_loss
 impl<'t> Var<'t> {
     /// `mean((self − target)²)` as a scalar (PyTorch's `mse_loss`, mean reduction).
     #[track_caller]
@@ -33,6 +34,7 @@ impl Backward for MseLoss {
         vec![da, db]
     }
 }
+// ANCHOR_END: mse_loss
 
 #[cfg(test)]
 mod tests {
