@@ -31,7 +31,6 @@ enum Kind {
     Tight,
 }
 
-// ANCHOR: compare
 /// Compares `got` with the fixture's `key`, prints the largest difference
 /// and fails if any element is outside the tolerance of its kind.
 #[track_caller]
