@@ -51,7 +51,6 @@ impl Wiring {
     }
 }
 
-/// Width of the stream, hidden width of the branch, rows in the batch.
 /// Width of the stream.
 pub const WIDTH: usize = 64;
 /// Hidden width of the branch.

@@ -47,9 +47,9 @@ impl Backward for MatMul {
         if shared_rhs {
             // Fold the batch into rows: A is [batch*M, K], dY is [batch*M, N].
             let rows = batch * m;
-            kernels::matmul(dy.data(), &transposed(b.data(), k, n), da.data_mut(), rows, n, k); // dA = dY Bᵀ
+            // dA = dY Bᵀ, then dB = Aᵀ dY (summed over the batch by the fold)
+            kernels::matmul(dy.data(), &transposed(b.data(), k, n), da.data_mut(), rows, n, k);
             kernels::matmul(&transposed(a.data(), rows, k), dy.data(), db.data_mut(), k, rows, n);
-        // dB = Aᵀ dY
         } else {
             let (a_chunks, b_chunks) = (a.data().chunks_exact(m * k), b.data().chunks_exact(k * n));
             let dy_chunks = dy.data().chunks_exact(m * n);
