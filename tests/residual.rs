@@ -47,6 +47,7 @@ proptest! {
     }
     // ANCHOR_END: vjp_property
 
+    // ANCHOR: jacobian_property
     /// Row by row, the same statement about Jacobians: J(x + F) − J(F) = I.
     #[test]
     fn the_jacobian_of_a_residual_block_is_identity_plus_the_branchs((params, x, _dy) in case()) {
@@ -62,6 +63,7 @@ proptest! {
             }
         }
     }
+    // ANCHOR_END: jacobian_property
 
     /// With its last projection zeroed, every branch is F = 0 and sends back
     /// exact zeros, so the Jacobian is exactly I: no tolerance at all.
@@ -85,6 +87,7 @@ proptest! {
         prop_assert_eq!(a, b);
     }
 
+    // ANCHOR: all_relus_dead
     /// A branch whose ReLUs are all inactive passes no gradient at all (a
     /// plain network would stop learning here); the skip still delivers dy.
     #[test]
@@ -97,6 +100,7 @@ proptest! {
         prop_assert_eq!(vjp(&params, &x, &dy, false), Tensor::zeros(x.shape()));
         prop_assert_eq!(vjp(&params, &x, &dy, true), dy);
     }
+    // ANCHOR_END: all_relus_dead
 }
 
 // ANCHOR: zero_stack
