@@ -10,6 +10,7 @@ mod common;
 use resgrad::experiments::ALL as EXPERIMENTS;
 use std::time::Instant;
 
+// ANCHOR: main
 fn main() -> std::io::Result<()> {
     let started = Instant::now();
     let (mut holds, mut total) = (0, 0);
@@ -36,3 +37,4 @@ fn main() -> std::io::Result<()> {
     }
     Ok(())
 }
+// ANCHOR_END: main

@@ -2,6 +2,7 @@
 
 use resgrad::experiments;
 
+// ANCHOR: plain_stacks_lose_the_gradient
 #[test]
 fn plain_stacks_lose_the_gradient_and_skips_keep_it() {
     let outcome = experiments::vanishing::run(true);
@@ -13,3 +14,4 @@ fn plain_stacks_lose_the_gradient_and_skips_keep_it() {
     // Same seed, same numbers.
     assert_eq!(experiments::vanishing::run(true), outcome);
 }
+// ANCHOR_END: plain_stacks_lose_the_gradient

@@ -47,6 +47,7 @@ proptest! {
     }
     // ANCHOR_END: vjp_property
 
+    // ANCHOR: jacobian_property
     /// Row by row, the same statement about Jacobians: J(x + F) − J(F) = I.
     #[test]
     fn the_jacobian_of_a_residual_block_is_identity_plus_the_branchs((params, x, _dy) in case()) {
@@ -62,6 +63,7 @@ proptest! {
             }
         }
     }
+    // ANCHOR_END: jacobian_property
 
     /// With its last projection zeroed, every branch is F = 0 and sends back
     /// exact zeros, so the Jacobian is exactly I: no tolerance at all.

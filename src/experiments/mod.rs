@@ -56,6 +56,7 @@ pub const ALL: &[(&str, Experiment)] = &[
 ];
 // ANCHOR_END: all_experiments
 
+// ANCHOR: claim
 /// One claim of the topic, with the figure measured for it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Claim {
@@ -80,6 +81,7 @@ impl fmt::Display for Claim {
         write!(f, "[{mark}] {}: {}", self.statement, self.measured)
     }
 }
+// ANCHOR_END: claim
 
 /// A table of results: a header row and rows of formatted cells.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -170,6 +172,7 @@ pub struct Figure {
     pub series: Vec<Series>,
 }
 
+// ANCHOR: outcome
 /// What an experiment returns.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Outcome {
@@ -191,6 +194,7 @@ impl Outcome {
         self.claims.iter().all(|c| c.holds)
     }
 }
+// ANCHOR_END: outcome
 
 /// Formats a number compactly for tables: 4 significant digits, in
 /// e-notation outside [1e-3, 1e4).
