@@ -136,6 +136,7 @@ fn mixing_tapes_is_caught() {
     assert!(msg.contains("different tape"), "{msg}");
 }
 
+// ANCHOR: projection_hint
 #[test]
 fn adding_a_narrower_branch_to_a_skip_names_the_projection_shortcut() {
     let tape = Tape::new();
@@ -149,6 +150,7 @@ fn adding_a_narrower_branch_to_a_skip_names_the_projection_shortcut() {
     assert!(msg.contains("identity skip"), "{msg}");
     assert!(msg.contains("projection shortcut P(x) + F(x) with P a Linear(64 -> 128)"), "{msg}");
 }
+// ANCHOR_END: projection_hint
 
 // ANCHOR: listing
 #[test]
