@@ -262,6 +262,7 @@ fn dropout_is_active_in_training_and_the_identity_in_evaluation() {
     assert_ne!(run(Some(1)), run(None));
 }
 
+// ANCHOR: projection_shapes
 #[test]
 fn projection_shortcuts_map_r3_to_r2_and_r6_to_r4() {
     let mut rng = Rng::new(10);
@@ -275,6 +276,7 @@ fn projection_shortcuts_map_r3_to_r2_and_r6_to_r4() {
         assert_eq!(block.forward(&ctx, x).shape().dims(), &[5, d_out]);
     }
 }
+// ANCHOR_END: projection_shapes
 
 #[test]
 fn concatenation_widens_the_representation_and_addition_does_not() {
@@ -290,6 +292,7 @@ fn concatenation_widens_the_representation_and_addition_does_not() {
     assert_eq!(cat.forward(&ctx, x).shape().dims(), &[2, 8]);
 }
 
+// ANCHOR: identity_skip_width_mismatch
 #[test]
 #[should_panic(expected = "projection shortcut P(x) + F(x) with P a Linear(4 -> 3)")]
 fn an_identity_skip_around_a_width_changing_branch_explains_the_fix() {
@@ -300,6 +303,7 @@ fn an_identity_skip_around_a_width_changing_branch_explains_the_fix() {
     let ctx = Ctx::eval(&tape, &params);
     block.forward(&ctx, ctx.input(Tensor::ones([2, 4])));
 }
+// ANCHOR_END: identity_skip_width_mismatch
 
 #[test]
 fn a_zero_initialised_pre_norm_layer_is_exactly_the_identity() {
@@ -314,6 +318,7 @@ fn a_zero_initialised_pre_norm_layer_is_exactly_the_identity() {
     assert_eq!(*layer.forward(&ctx, ctx.input(x.clone())).value(), x);
 }
 
+// ANCHOR: rezero_first_gradient
 #[test]
 fn rezero_starts_as_the_identity_and_its_gate_gets_the_first_gradient() {
     let mut rng = Rng::new(14);
@@ -336,6 +341,7 @@ fn rezero_starts_as_the_identity_and_its_gate_gets_the_first_gradient() {
     assert!(report.zero.contains(&"linear1.weight".to_string()), "{report}");
     assert!(report.missing.is_empty(), "{report}");
 }
+// ANCHOR_END: rezero_first_gradient
 
 #[test]
 fn switching_residuals_off_gives_the_plain_stack() {

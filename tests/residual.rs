@@ -7,6 +7,8 @@ use common::strategies::tensor;
 use common::{BRANCHES, Branch, BranchParams, half_ulp};
 use proptest::prelude::*;
 use resgrad::check::jacobian;
+use resgrad::nn::{Ctx, Linear, Module, ParamGrads, Params, Relu, Residual, Sequential};
+use resgrad::optim::{Optimizer, Sgd};
 use resgrad::{Rng, Tape, Tensor, Var};
 
 /// `(branch, params, x, dy)`: a random branch over `[T, D]` inputs with a
@@ -166,3 +168,43 @@ fn the_scalar_example_matches_its_closed_form_and_only_the_residual_survives_a_n
     assert!(ratio.abs() > 500.0, "ratio {ratio}");
 }
 // ANCHOR_END: scalar_example
+
+// ANCHOR: zero_init_learns
+/// A block `x + W₂ relu(W₁ x + b₁) + b₂` whose last layer starts at zero is
+/// the identity, yet not stuck. The zero layer's weight gets gradient at
+/// once, `dW₂ = dyᵀ relu(W₁ x + b₁)`, because its input is not zero; what
+/// it sends further down, `dy W₂`, is exactly zero, so `W₁` and `b₁` wait
+/// one step, until the first update has moved `W₂` off zero. Every check is
+/// an exact comparison with 0: a product with an exact 0 is exactly 0 in
+/// f32, and x + 0 is exactly x, so no tolerance is needed.
+#[test]
+fn a_zero_initialised_last_layer_learns_at_once_and_the_layer_before_it_one_step_later() {
+    let mut rng = Rng::new(31);
+    let mut params = Params::new();
+    let first = Linear::new(&mut params.scope("0"), 4, 8, true, &mut rng);
+    let last = Linear::new(&mut params.scope("2"), 8, 4, true, &mut rng);
+    last.zero_init(&mut params); // W₂ = 0, b₂ = 0
+    let (w1, b1, w2, b2) = (first.weight, first.bias.unwrap(), last.weight, last.bias.unwrap());
+    let block = Residual::new(Sequential::new().push(first).push(Relu).push(last));
+    let x = Tensor::normal([3, 4], 0.0, 1.0, &mut rng);
+    let target = Tensor::normal([3, 4], 0.0, 1.0, &mut rng);
+    let pass = |params: &Params| -> (Tensor, ParamGrads) {
+        let tape = Tape::new();
+        let ctx = Ctx::train(&tape, params, 0);
+        let y = block.forward(&ctx, ctx.input(x.clone()));
+        let loss = y.mse_loss(ctx.input(target.clone()));
+        ((*y.value()).clone(), ctx.param_grads(&tape.backward(loss)))
+    };
+    let zero = |g: Option<&Tensor>| g.is_none_or(|g| g.data().iter().all(|&v| v == 0.0));
+
+    let (y, grads) = pass(&params);
+    assert_eq!(y, x, "a zero last layer makes the block the identity");
+    assert!(!zero(grads.get(w2)) && !zero(grads.get(b2)), "the zero layer itself gets gradient");
+    assert!(zero(grads.get(w1)) && zero(grads.get(b1)), "the layer before it gets none yet");
+
+    Sgd::new(0.1).step(&mut params, &grads);
+    let (y, grads) = pass(&params);
+    assert_ne!(y, x, "after one step the branch contributes");
+    assert!(!zero(grads.get(w1)) && !zero(grads.get(b1)), "now the first layer learns too");
+}
+// ANCHOR_END: zero_init_learns

@@ -180,6 +180,7 @@ fn affine<'t>(tape: &'t Tape, x: Var<'t>, w: &Tensor, b: &Tensor) -> Var<'t> {
     x.matmul(tape.constant(w.clone()).transpose()).add_bias(tape.constant(b.clone()))
 }
 
+// ANCHOR: projection_jacobian
 /// The Jacobian, by reverse mode, of `block` at `x` `[1, n]`: one backward
 /// pass per output, each seeded with a one-hot upstream vector.
 fn block_jacobian(params: &Params, x: &Tensor, block: &dyn Module) -> Tensor {
@@ -216,6 +217,7 @@ fn projection_jacobian() -> (Tensor, Tensor) {
     };
     (skip_share, w_p)
 }
+// ANCHOR_END: projection_jacobian
 
 /// Width of the branch of (d), and its hidden width.
 const D: usize = 4;

@@ -6,6 +6,7 @@ use crate::rng::Rng;
 use crate::tape::Var;
 use crate::tensor::Tensor;
 
+// ANCHOR: residual_options
 /// Switches that change how a branch joins the residual stream, for
 /// experiments. The default is the plain skip, `y = x + F(x)`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -58,7 +59,9 @@ impl ResidualOptions {
     }
     // ANCHOR_END: residual_join
 }
+// ANCHOR_END: residual_options
 
+// ANCHOR: zero_init
 impl Linear {
     /// Sets this layer's weight and bias to zero (for identity-at-init blocks).
     pub fn zero_init(&self, params: &mut Params) {
@@ -68,7 +71,9 @@ impl Linear {
         }
     }
 }
+// ANCHOR_END: zero_init
 
+// ANCHOR: residual_type
 /// What the skip path carries.
 #[derive(Clone, Debug)]
 pub enum Shortcut {
@@ -116,6 +121,7 @@ pub struct Residual<F> {
     /// The ReZero gate, if `options.rezero`.
     pub gate: Option<ParamId>,
 }
+// ANCHOR_END: residual_type
 
 impl<F: Module> Residual<F> {
     /// `y = x + F(x)`.
@@ -129,6 +135,7 @@ impl<F: Module> Residual<F> {
         }
     }
 
+    // ANCHOR: projected
     /// `y = P(x) + F(x)` with `P` a [`Linear`] `in -> out` registered in `scope`.
     pub fn projected(
         scope: &mut Scope<'_>,
@@ -140,6 +147,7 @@ impl<F: Module> Residual<F> {
         let p = Linear::new(scope, in_features, out_features, true, rng);
         Residual { shortcut: Shortcut::Projection(p), ..Residual::new(branch) }
     }
+    // ANCHOR_END: projected
 
     /// Chooses addition or concatenation.
     pub fn with_merge(mut self, merge: Merge) -> Self {

@@ -52,6 +52,7 @@ impl<'t> std::ops::Add for Var<'t> {
 mod tests {
     use crate::{Tape, Tensor};
 
+    // ANCHOR: both_inputs_receive_dy
     #[test]
     fn both_inputs_receive_dy_unchanged() {
         let tape = Tape::new();
@@ -62,4 +63,5 @@ mod tests {
         assert_eq!(g[a], dy);
         assert_eq!(g[b], dy);
     }
+    // ANCHOR_END: both_inputs_receive_dy
 }
