@@ -166,11 +166,14 @@ pub fn assert_same_shape(op: &str, a: &Shape, b: &Shape) {
         msg.push_str(&format!(
             "\n  hint: only the last (feature) axis differs ({} vs {}). An identity skip \
              x + F(x) needs F to keep the width; if the width must change, use a \
-             projection shortcut P(x) + F(x) with P a Linear({} -> {}).",
+             projection shortcut P(x) + F(x) with P a Linear({} -> {}) when x is the left \
+             operand (a Linear({} -> {}) when x is the right one).",
             a.last(),
             b.last(),
             a.last(),
-            b.last()
+            b.last(),
+            b.last(),
+            a.last()
         ));
     } else if a.numel() == b.numel() {
         msg.push_str("\n  hint: both hold the same number of elements; reshape one of them first");

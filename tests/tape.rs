@@ -136,9 +136,9 @@ fn mixing_tapes_is_caught() {
     assert!(msg.contains("different tape"), "{msg}");
 }
 
-// ANCHOR: narrower_branch_error
+// ANCHOR: width_mismatch_error
 #[test]
-fn adding_a_narrower_branch_to_a_skip_names_the_projection_shortcut() {
+fn adding_a_branch_of_another_width_to_a_skip_names_the_projection_shortcut() {
     let tape = Tape::new();
     let x = tape.leaf(Tensor::ones([2, 5, 64]));
     let fx = tape.leaf(Tensor::ones([2, 5, 128]));
@@ -149,8 +149,10 @@ fn adding_a_narrower_branch_to_a_skip_names_the_projection_shortcut() {
     assert!(msg.contains("left shape [2, 5, 64], right shape [2, 5, 128]"), "{msg}");
     assert!(msg.contains("identity skip"), "{msg}");
     assert!(msg.contains("projection shortcut P(x) + F(x) with P a Linear(64 -> 128)"), "{msg}");
+    // The engine cannot know which operand is the skip: the other reading too.
+    assert!(msg.contains("a Linear(128 -> 64) when x is the right one"), "{msg}");
 }
-// ANCHOR_END: narrower_branch_error
+// ANCHOR_END: width_mismatch_error
 
 // ANCHOR: listing
 #[test]
