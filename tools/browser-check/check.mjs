@@ -52,10 +52,10 @@ const all = pages(build).filter((p) => p !== "404.html" && p !== "toc.html");
 // Does a chapter's Markdown source hold math? (print.html holds every chapter.)
 function sourceHasMath(page) {
     if (page === "print.html") return true;
-    const md = path.join(source, page.replace(/\.html$/, ".md"));
-    const index = path.join(source, page === "index.html" ? "introduction.md" : "");
-    const file = fs.existsSync(md) ? md : fs.existsSync(index) ? index : null;
-    if (!file) return false;
+    // mdBook writes the first chapter a second time as index.html.
+    const md = path.join(source, page === "index.html" ? "introduction.md" : page.replace(/\.html$/, ".md"));
+    if (!fs.existsSync(md)) return false;
+    const file = md;
     const text = fs.readFileSync(file, "utf8").replace(/```[\s\S]*?```/g, "").replace(/`[^`]*`/g, "");
     return /(^|[^\\])\$/.test(text);
 }
