@@ -5,6 +5,7 @@ mod common;
 use proptest::prelude::*;
 use resgrad::kernels;
 
+// ANCHOR: order_tolerance
 /// The classic bound on a dot product's rounding error in any summation
 /// order: |computed − exact| ≤ γ_k Σ|a_i b_i|, γ_k = k ε / (1 − k ε). Two
 /// different orders can differ by twice that.
@@ -12,6 +13,7 @@ fn order_tolerance(k: usize, abs_sum: f32) -> f32 {
     let ke = k as f32 * f32::EPSILON;
     2.0 * ke / (1.0 - ke) * abs_sum + f32::MIN_POSITIVE
 }
+// ANCHOR_END: order_tolerance
 
 fn values(n: usize) -> impl Strategy<Value = Vec<f32>> {
     prop::collection::vec(-2.0f32..2.0, n)
@@ -37,6 +39,7 @@ proptest! {
         }
     }
 
+    // ANCHOR: lane_split_sum
     #[test]
     fn lane_split_sum_and_dot_agree_with_the_plain_loops(x in (0usize..300).prop_flat_map(values)) {
         let abs_sum: f32 = x.iter().map(|v| v.abs()).sum();
@@ -48,6 +51,7 @@ proptest! {
             prop_assert_eq!(kernels::max(&x), x.iter().copied().fold(f32::NEG_INFINITY, f32::max));
         }
     }
+    // ANCHOR_END: lane_split_sum
 }
 
 #[test]
