@@ -30,6 +30,7 @@ pub fn sum(x: &[f32]) -> f32 {
 }
 // ANCHOR_END: sum
 
+// ANCHOR: sum_reference
 /// Sum of a slice, one element after another: the reference for [`sum`].
 pub fn sum_reference(x: &[f32]) -> f32 {
     let mut s = 0.0;
@@ -38,6 +39,7 @@ pub fn sum_reference(x: &[f32]) -> f32 {
     }
     s
 }
+// ANCHOR_END: sum_reference
 
 /// Sum of `f(x_i)`, with [`LANES`] partial sums (`f` is inlined, so a
 /// simple `f` vectorises along with the sum).

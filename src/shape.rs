@@ -7,6 +7,7 @@
 use smallvec::SmallVec;
 use std::fmt;
 
+// ANCHOR: shape
 /// The dimensions of a tensor, outermost first (row-major).
 ///
 /// A rank-0 shape `[]` describes a scalar and holds one element.
@@ -20,6 +21,7 @@ use std::fmt;
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, Default)]
 pub struct Shape(SmallVec<[usize; 4]>);
+// ANCHOR_END: shape
 
 impl Shape {
     /// A shape from a slice of dimensions.
@@ -63,6 +65,7 @@ impl Shape {
         }
     }
 
+    // ANCHOR: strides
     /// Row-major strides: how many elements one step along each axis skips.
     pub fn strides(&self) -> SmallVec<[usize; 4]> {
         let mut strides: SmallVec<[usize; 4]> = SmallVec::from_elem(1, self.rank());
@@ -71,6 +74,7 @@ impl Shape {
         }
         strides
     }
+    // ANCHOR_END: strides
 
     /// Splits the shape around `axis` into `(outer, size, inner)` element
     /// counts: the tensor is then an `[outer, size, inner]` block.

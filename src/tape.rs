@@ -100,6 +100,7 @@ impl Tape {
         Tape { nodes: RefCell::new(Vec::new()), id: NEXT_TAPE_ID.fetch_add(1, Ordering::Relaxed) }
     }
 
+    // ANCHOR: leaf_and_constant
     /// Records an input whose gradient [`backward`](Tape::backward) will report.
     pub fn leaf(&self, value: Tensor) -> Var<'_> {
         self.record(value, &[], Origin::Leaf, true)
@@ -110,6 +111,7 @@ impl Tape {
     pub fn constant(&self, value: Tensor) -> Var<'_> {
         self.record(value, &[], Origin::Constant, false)
     }
+    // ANCHOR_END: leaf_and_constant
 
     // ANCHOR: push
     /// Records the result of an op: its value, its inputs, and the rule that

@@ -7,6 +7,7 @@ use crate::rng::Rng;
 use crate::shape::{Shape, assert_same_shape};
 use std::fmt;
 
+// ANCHOR: tensor
 /// A dense, contiguous, row-major array of `f32`.
 ///
 /// ```
@@ -20,6 +21,7 @@ pub struct Tensor {
     data: Vec<f32>,
     shape: Shape,
 }
+// ANCHOR_END: tensor
 
 impl Tensor {
     /// A tensor from row-major data. Panics if `data.len()` is not the
@@ -115,6 +117,7 @@ impl Tensor {
         self.data
     }
 
+    // ANCHOR: offset
     /// The flat (row-major) position of a multi-index. Panics with the index
     /// and the shape if the index has the wrong length or is out of range.
     #[track_caller]
@@ -136,6 +139,7 @@ impl Tensor {
         }
         offset
     }
+    // ANCHOR_END: offset
 
     /// The element at a multi-index.
     #[track_caller]
@@ -410,6 +414,7 @@ mod tests {
         assert!(u.data().iter().all(|x| (-2.0..3.0).contains(x)));
     }
 
+    // ANCHOR: display_tests
     #[test]
     fn display_matches_pytorch_fixed_point() {
         let t = Tensor::from_vec(vec![0.5, -1.25, 1.23456, 2.0], [2, 2]);
@@ -432,6 +437,7 @@ mod tests {
             "tensor([[[0., 1.],\n         [2., 3.]],\n\n        [[4., 5.],\n         [6., 7.]]], shape=[2, 2, 2])"
         );
     }
+    // ANCHOR_END: display_tests
 
     #[test]
     fn display_pads_to_the_width_of_the_nonzero_finite_values_only() {

@@ -99,10 +99,12 @@ proptest! {
     }
 
     // ANCHOR: activation_gradcheck
+    // ANCHOR: relu_gradcheck
     #[test]
     fn relu_matches_finite_differences_away_from_its_kink(x in dims(3, 4).prop_flat_map(|d| away_from_zero(d, 0.05))) {
         assert_gradcheck(|_t, v| v[0].relu(), &[x]);
     }
+    // ANCHOR_END: relu_gradcheck
 
     #[test]
     fn smooth_activations_match_finite_differences(x in any_tensor(3, 4)) {
@@ -232,6 +234,7 @@ fn fused_layer_norm_agrees_with_its_twin_composed_from_primitive_ops() {
 }
 // ANCHOR_END: layer_norm_twin
 
+// ANCHOR: wrong_softmax_rule
 /// A softmax whose backward rule is wrong: it returns zeros.
 struct SoftmaxZeroBackward;
 
@@ -272,6 +275,7 @@ fn a_wrong_softmax_rule_passes_the_sum_of_outputs_check_but_fails_gradcheck() {
     // The correct rule passes on the same input.
     assert!(gradcheck(|_t, v| v[0].softmax(), &[x]).is_ok());
 }
+// ANCHOR_END: wrong_softmax_rule
 
 #[test]
 fn gradcheck_reports_its_margin() {
@@ -294,6 +298,54 @@ fn gradcheck_is_not_fooled_by_rounding_in_large_inputs() {
     }
 }
 
+// ANCHOR: step_size
+/// The mean of |q − exp'(x)| over 200 points in [0.5, 1.5], where q is the
+/// forward quotient (f(x + h) − f(x)) / h or the central one
+/// (f(x + h) − f(x − h)) / 2h of f = exp, evaluated in f32 as the engine
+/// does, or in f64, where rounding is negligible at these steps.
+fn mean_quotient_error(h: f64, central: bool, in_f32: bool) -> f64 {
+    let f = |x: f64| if in_f32 { (x as f32).exp() as f64 } else { x.exp() };
+    let xs = Tensor::uniform([200], 0.5, 1.5, &mut Rng::new(21));
+    let total: f64 = xs
+        .data()
+        .iter()
+        .map(|&x| {
+            let x = x as f64;
+            let q = if central { (f(x + h) - f(x - h)) / (2.0 * h) } else { (f(x + h) - f(x)) / h };
+            (q - x.exp()).abs()
+        })
+        .sum();
+    total / 200.0
+}
+
+#[test]
+fn central_differences_are_second_order_and_a_step_near_1e_2_suits_f32() {
+    // Truncation alone (f64): a step ten times smaller makes the forward error
+    // 10 times smaller (O(h)) and the central error 100 times (O(h²)). The
+    // ranges allow a factor of 2 either way for the higher Taylor terms.
+    let drop =
+        |central| mean_quotient_error(1e-1, central, false) / mean_quotient_error(1e-2, central, false);
+    assert!((5.0..20.0).contains(&drop(false)), "forward error fell by {}", drop(false));
+    assert!((50.0..200.0).contains(&drop(true)), "central error fell by {}", drop(true));
+
+    // In f32, rounding (about ε|f|/h with ε = 2⁻²³) grows as h shrinks, so
+    // h = 1e-2 beats both a larger step, where truncation dominates, and a
+    // smaller one, where rounding does. Measured margins are about 100 and
+    // 13; the asserted 10 and 5 leave room.
+    let central = |h| mean_quotient_error(h, true, true);
+    assert!(central(1e-2) < central(1e-1) / 10.0, "{} vs {}", central(1e-2), central(1e-1));
+    assert!(central(1e-2) < central(1e-4) / 5.0, "{} vs {}", central(1e-2), central(1e-4));
+
+    // No step rescues the forward quotient in f32: at its best it is still
+    // several times worse than the central one at 1e-2 (measured: 17 times).
+    let steps = [1e-1, 3e-2, 1e-2, 3e-3, 1e-3, 3e-4, 1e-4, 3e-5, 1e-5];
+    let best_forward =
+        steps.map(|h| mean_quotient_error(h, false, true)).into_iter().fold(f64::INFINITY, f64::min);
+    assert!(best_forward > 5.0 * central(1e-2), "{best_forward} vs {}", central(1e-2));
+}
+// ANCHOR_END: step_size
+
+// ANCHOR: wrong_rule_cannot_widen
 /// A softmax whose backward rule returns a million times the right answer.
 struct SoftmaxHugeBackward;
 
@@ -322,6 +374,7 @@ fn a_wrong_rule_cannot_widen_its_own_tolerance() {
     .unwrap_err();
     assert!(err.received.abs() > 1e3 * err.expected.abs(), "{err}");
 }
+// ANCHOR_END: wrong_rule_cannot_widen
 
 #[test]
 fn gradcheck_skips_outputs_that_are_minus_infinity_under_a_mask() {

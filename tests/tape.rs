@@ -16,6 +16,7 @@ fn a_value_added_to_itself_receives_both_contributions() {
     assert_eq!(g[a].data(), &[2.0, 2.0]);
 }
 
+// ANCHOR: fan_out
 #[test]
 fn a_value_used_in_three_places_receives_the_sum_of_three_gradients() {
     // y = x*x + 3x + exp(x): dy/dx = 2x + 3 + exp(x)
@@ -29,6 +30,7 @@ fn a_value_used_in_three_places_receives_the_sum_of_three_gradients() {
         approx::assert_relative_eq!(gx, expected, max_relative = 2.0 * f32::EPSILON);
     }
 }
+// ANCHOR_END: fan_out
 
 #[test]
 fn calling_backward_twice_gives_the_same_gradients_and_accumulates_nothing() {
@@ -48,6 +50,7 @@ fn calling_backward_twice_gives_the_same_gradients_and_accumulates_nothing() {
     assert!(tape.backward(more).get(x).is_some());
 }
 
+// ANCHOR: long_chain
 #[test]
 fn a_chain_of_ten_thousand_ops_runs_backward_without_overflowing_the_stack() {
     let c = 1.0001f32;
@@ -66,7 +69,9 @@ fn a_chain_of_ten_thousand_ops_runs_backward_without_overflowing_the_stack() {
     }
     assert_eq!(tape.backward(y)[x].item(), expected);
 }
+// ANCHOR_END: long_chain
 
+// ANCHOR: vjp
 #[test]
 fn backward_with_an_upstream_vector_is_the_transposed_jacobian_times_that_vector() {
     let mut rng = Rng::new(2);
@@ -84,6 +89,7 @@ fn backward_with_an_upstream_vector_is_the_transposed_jacobian_times_that_vector
         assert!((vjp[v].data()[col] - expected).abs() < 1e-6, "{col}");
     }
 }
+// ANCHOR_END: vjp
 
 #[test]
 fn constants_get_no_gradient_and_ops_on_them_are_skipped() {
@@ -153,6 +159,24 @@ fn adding_a_branch_of_another_width_to_a_skip_names_the_projection_shortcut() {
     assert!(msg.contains("a Linear(128 -> 64) when x is the right one"), "{msg}");
 }
 // ANCHOR_END: width_mismatch_error
+
+// ANCHOR: matmul_message
+#[test]
+fn a_matmul_with_mismatched_inner_axes_panics_with_the_whole_message() {
+    let tape = Tape::new();
+    let x = tape.leaf(Tensor::ones([2, 5, 64])); // [B, T, C]
+    let w = tape.leaf(Tensor::ones([128, 64])); // [out, in], as PyTorch stores a Linear weight
+    let msg = panic_message(|| {
+        let _ = x.matmul(w); // should have been x.matmul(w.transpose())
+    });
+    assert_eq!(
+        msg,
+        "matmul: inner dimensions differ\n  \
+         lhs shape [2, 5, 64] (K = 64), rhs shape [128, 64] (K = 128)\n  \
+         a.matmul(b) needs a's last axis to match b's second-to-last; did you mean to transpose one of them?"
+    );
+}
+// ANCHOR_END: matmul_message
 
 // ANCHOR: listing
 #[test]
@@ -308,6 +332,7 @@ fn assert_panics_at(line: u32, f: impl FnOnce()) {
 /// Takes a result the test does not need (the op is expected to panic first).
 fn ignore(_: Var<'_>) {}
 
+// ANCHOR: callers_line
 #[test]
 fn every_shape_error_points_at_the_callers_line() {
     let tape = Tape::new();
@@ -327,3 +352,4 @@ fn every_shape_error_points_at_the_callers_line() {
     assert_panics_at(line!(), || ignore(Var::concat(&[x, x.transpose()], 0)));
     assert_panics_at(line!(), || drop(tape.backward(x)));
 }
+// ANCHOR_END: callers_line

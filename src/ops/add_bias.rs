@@ -61,6 +61,7 @@ impl Backward for AddBias {
 mod tests {
     use crate::{Tape, Tensor};
 
+    // ANCHOR: bias_gradient_test
     #[test]
     fn the_bias_gradient_sums_over_rows() {
         let tape = Tape::new();
@@ -71,4 +72,5 @@ mod tests {
         let dy = Tensor::from_vec(vec![1.0, 10.0, 2.0, 20.0, 3.0, 30.0], [3, 2]);
         assert_eq!(tape.backward_with(y, dy).get(b).unwrap().data(), &[6.0, 60.0]);
     }
+    // ANCHOR_END: bias_gradient_test
 }
