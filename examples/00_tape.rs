@@ -18,12 +18,12 @@ use resgrad::{Rng, Tape, Tensor, Var};
 
 /// F(x) = relu(x W1 + b1) W2 + b2: a two-layer feed-forward branch.
 fn branch<'t>(x: Var<'t>, w1: Var<'t>, b1: Var<'t>, w2: Var<'t>, b2: Var<'t>) -> Var<'t> {
-    let h = x.matmul(w1).add_bias(b1).relu(); // [T, D] @ [D, H] -> [T, H]
-    h.matmul(w2).add_bias(b2) // [T, H] @ [H, D] -> [T, D]
+    let h = x.matmul(w1).add_bias(b1).relu(); // [T, C] @ [C, hidden] -> [T, hidden]
+    h.matmul(w2).add_bias(b2) // [T, hidden] @ [hidden, C] -> [T, C]
 }
 
 fn main() -> std::io::Result<()> {
-    let (t, d, h) = (2, 3, 4); // tokens, model width, hidden width
+    let (t, d, h) = (2, 3, 4); // tokens T, model width C, hidden width
     let mut rng = Rng::new(2026);
     let x0 = Tensor::normal([t, d], 0.0, 1.0, &mut rng);
     let params = [
