@@ -106,6 +106,7 @@ proptest! {
     }
     // ANCHOR_END: relu_gradcheck
 
+    // ANCHOR: smooth_activations_gradcheck
     #[test]
     fn smooth_activations_match_finite_differences(x in any_tensor(3, 4)) {
         assert_gradcheck(|_t, v| v[0].gelu(), &[x.clone()]);
@@ -113,6 +114,7 @@ proptest! {
         assert_gradcheck(|_t, v| v[0].tanh(), &[x.clone()]);
         assert_gradcheck(|_t, v| v[0].exp(), &[x]);
     }
+    // ANCHOR_END: smooth_activations_gradcheck
     // ANCHOR_END: activation_gradcheck
 
     #[test]
