@@ -9,8 +9,9 @@
 //! from the naive loop and can differ from it in the last bits; the tests
 //! allow for that and say so.
 //!
-//! Each fast kernel has a plain `*_reference` twin beside it, and
-//! `tests/kernels.rs` checks that they agree.
+//! `sum` and `matmul` have plain `*_reference` twins beside them;
+//! `tests/kernels.rs` checks that they agree, and checks `dot` and `max`
+//! against plain loops written in the test.
 
 /// Number of independent accumulators in reductions: one AVX register of f32.
 pub const LANES: usize = 8;
