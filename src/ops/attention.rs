@@ -28,6 +28,7 @@ pub fn scaled_dot_product_attention<'t>(q: Var<'t>, k: Var<'t>, v: Var<'t>, caus
     scaled_dot_product_attention_with_weights(q, k, v, causal).0
 }
 
+// ANCHOR: attention_with_weights
 /// Like [`scaled_dot_product_attention`], also returning the attention
 /// weights `A` (`[..., T, S]`, rows summing to 1) for inspection and plots.
 #[track_caller]
@@ -50,6 +51,7 @@ pub fn scaled_dot_product_attention_with_weights<'t>(
     let weights = scores.softmax(); // [..., T, S]
     (weights.matmul(v), weights) // [..., T, Dv]
 }
+// ANCHOR_END: attention_with_weights
 // ANCHOR_END: attention
 
 #[cfg(test)]
