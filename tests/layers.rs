@@ -335,10 +335,19 @@ fn rezero_starts_as_the_identity_and_its_gate_gets_the_first_gradient() {
     let target = ctx.input(Tensor::normal([4, 2, 8], 0.0, 1.0, &mut rng));
     let grads = ctx.param_grads(&tape.backward(y.mse_loss(target)));
     let report = Connectivity::check(&params, &grads);
-    // With α = 0 the branches are cut: only the gates learn on the first step.
-    assert!(grads.get(layer.gates[0].unwrap()).unwrap().item() != 0.0);
-    assert!(grads.get(layer.gates[1].unwrap()).unwrap().item() != 0.0);
-    assert!(report.zero.contains(&"linear1.weight".to_string()), "{report}");
+    // With α = 0 the branches are cut: only the gates learn on the first step,
+    // and every other parameter gets a gradient of exactly zero.
+    let gates = [layer.gates[0].unwrap(), layer.gates[1].unwrap()];
+    for gate in gates {
+        assert!(grads.get(gate).unwrap().item() != 0.0);
+    }
+    let gate_names: Vec<&str> = gates.iter().map(|&g| params.name(g)).collect();
+    for name in params.names() {
+        if !gate_names.contains(&name) {
+            assert!(report.zero.contains(&name.to_string()), "{name} should get zero gradient: {report}");
+        }
+    }
+    assert_eq!(report.zero.len(), params.names().len() - 2, "{report}");
     assert!(report.missing.is_empty(), "{report}");
 }
 // ANCHOR_END: rezero_first_gradient
