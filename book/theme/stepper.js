@@ -10,6 +10,10 @@
 // contributions it received (shown as a sum when there are several, so the
 // skip's share is seen being added to the branch's) and what its rule sends
 // to each input. No library, no network.
+//
+// Keys, once the viewer (or one of its buttons) has focus: ← and → step
+// back and forth, Home and End jump to the ends. They are kept from mdBook,
+// which would otherwise turn the page to the previous or next chapter.
 (function () {
     "use strict";
 
@@ -79,6 +83,10 @@
         return table;
     }
 
+    function ordinal(k) {
+        return ["first", "second", "third"][k] || "#" + (k + 1);
+    }
+
     function nodeName(n) {
         return "#" + n.id + " " + n.op + (n.label ? " " + n.label : "");
     }
@@ -104,10 +112,16 @@
                 for (var a in ancestors[i]) ancestors[n.id][a] = true;
             });
         });
-        this.received = nodes.map(function () { return []; }); // [{from, grad}] in sweep order
+        // [{from, grad, nth}] in sweep order; nth counts the sender's uses of
+        // this value (0, 1 when an op took it twice, as y ⊙ y does).
+        this.received = nodes.map(function () { return []; });
         var received = this.received;
         for (var id = nodes.length - 1; id >= 0; id--) {
-            (nodes[id].sent || []).forEach(function (s) { received[s.to].push({ from: id, grad: s.grad }); });
+            var uses = {};
+            (nodes[id].sent || []).forEach(function (s) {
+                uses[s.to] = (uses[s.to] || 0) + 1;
+                received[s.to].push({ from: id, grad: s.grad, nth: uses[s.to] - 1 });
+            });
         }
         this.skip = {}; // "from->to" for skip edges
         var skip = this.skip;
@@ -117,6 +131,9 @@
             if (ancestors[b][a]) skip[a + "->" + n.id] = true;
             if (ancestors[a][b]) skip[b + "->" + n.id] = true;
         });
+        // The entries a skip starts from: their other uses are the branch.
+        this.skipSource = {};
+        for (var edge in skip) this.skipSource[+edge.split("->")[0]] = true;
     };
 
     Stepper.prototype.build = function () {
@@ -140,16 +157,51 @@
         controls.appendChild(this.label);
         this.root.appendChild(controls);
 
+        // The keyboard: the whole viewer takes focus (Tab, or a click on it).
+        this.root.setAttribute("tabindex", "0");
+        this.root.setAttribute("role", "group");
+        this.root.setAttribute("aria-label", "step-through of the tape; left and right arrow keys step back and forth");
+        this.root.addEventListener("keydown", function (e) {
+            if (e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) return;
+            var to = { ArrowRight: self.step + 1, ArrowLeft: self.step - 1, Home: 0, End: 2 * self.n - 1 }[e.key];
+            if (to === undefined) return;
+            e.preventDefault();
+            e.stopPropagation(); // not mdBook's previous/next chapter
+            self.go(to);
+        });
+
+        // What the colours mean, kept in view next to the drawing.
+        var legend = el("p", { class: "stepper-legend" });
+        [["skip", "the skip (dashed)"], ["forward", "forward: the active op's inputs"],
+            ["backward", "backward: what it sends"], ["arrived", "backward: what it received"]].forEach(function (item) {
+            var entry = el("span", { class: "stepper-key" });
+            var swatch = svgEl("svg", { width: 26, height: 10, "aria-hidden": "true" });
+            swatch.appendChild(svgEl("path", { d: "M 1 5 H 25", class: "stepper-edge " + ({
+                skip: "skip", forward: "live-forward", backward: "live-backward", arrived: "live-arrived" })[item[0]] }));
+            entry.appendChild(swatch);
+            entry.appendChild(document.createTextNode(" " + item[1]));
+            legend.appendChild(entry);
+        });
+        legend.appendChild(el("span", { class: "stepper-key stepper-keys-hint" }, "keys: ← →, Home, End"));
+        this.root.appendChild(legend);
+
         var body = el("div", { class: "stepper-body" });
         this.root.appendChild(body);
 
         // The tape as an arc diagram: one row per entry, in tape order, with
         // an arc from each input to the op that uses it.
-        var rowH = 26, arcSpace = 16 + 9 * this.n, width = arcSpace + 310;
+        // The arcs' room is set by the longest one, so the drawing is no wider
+        // than it needs to be; on a narrow screen it is scaled to fit.
+        var span = 1;
+        this.nodes.forEach(function (n) {
+            n.inputs.forEach(function (i) { span = Math.max(span, n.id - i); });
+        });
+        var rowH = 26, arcSpace = 14 + 8 * span, width = arcSpace + 310;
         var svg = svgEl("svg", {
             class: "stepper-graph",
             viewBox: "0 0 " + width + " " + (this.n * rowH + 10),
             width: width,
+            style: "max-width: 100%; height: auto",
             role: "img",
             "aria-label": "the tape, one row per entry, arcs from inputs to the ops that use them"
         });
@@ -200,8 +252,13 @@
         var id = forward ? step : 2 * n - 1 - step;
         var node = this.nodes[id];
         this.root.dataset.step = step;
+        // A button that is disabled drops the focus, and the arrow keys with
+        // it: the viewer takes the focus back.
+        var hadFocus = this.root.contains(document.activeElement);
         this.buttons.first.disabled = this.buttons.prev.disabled = step === 0;
         this.buttons.last.disabled = this.buttons.next.disabled = step === 2 * n - 1;
+        var focused = document.activeElement;
+        if (hadFocus && (!this.root.contains(focused) || focused.disabled)) this.root.focus({ preventScroll: true });
         this.label.textContent = "step " + (step + 1) + " of " + 2 * n + ": " +
             (forward ? "forward, " : "backward, ") + nodeName(node);
 
@@ -209,7 +266,7 @@
         // gradients' sizes as the sweep goes.
         this.rows.forEach(function (row, i) {
             var done = forward ? i < id : i > id;
-            var cls = "stepper-node op-" + self.nodes[i].op + (i === id ? " active" : done ? " done" : "");
+            var cls = "stepper-node op-" + self.nodes[i].op + (i === id ? " active" : done ? " done" : " pending");
             row.g.setAttribute("class", cls);
             var m = self.nodes[i];
             if (forward) row.badge.textContent = i <= id ? "‖y‖ " + fmt(norm(m.value)) : "";
@@ -252,9 +309,14 @@
                 " times, so its gradient is the sum of what each use sent back (the tape's accumulate):"));
             received.forEach(function (r, k) {
                 var isSkip = self.skip[id + "->" + r.from];
-                var what = isSkip ? " — through the skip: dy of the add, unchanged" : " — through the branch";
+                var user = self.nodes[r.from];
+                var twice = user.inputs.filter(function (i) { return i === id; }).length > 1;
+                var what = isSkip ? " — through the skip: dy of the add, unchanged"
+                    : self.skipSource[id] ? " — through the branch"
+                    : twice ? ", as its " + ordinal(r.nth) + " input"
+                    : "";
                 d.appendChild(el("p", { class: isSkip ? "stepper-from skip" : "stepper-from" },
-                    (k ? "+ " : "") + "from #" + r.from + " " + self.nodes[r.from].op + what));
+                    (k ? "+ " : "") + "from #" + r.from + " " + user.op + what));
                 d.appendChild(matrix(r.grad, node.shape));
             });
             d.appendChild(el("p", { class: "stepper-from total" }, "= dL/d" + (node.label || "#" + id) + ":"));
@@ -262,11 +324,16 @@
         }
         if (node.sent && node.sent.length) {
             d.appendChild(el("p", { class: "stepper-rule" }, "rule: " + rule[1]));
+            var joinsSkip = node.inputs.some(function (i) { return self.skip[i + "->" + id]; });
+            var uses = {};
             node.sent.forEach(function (s) {
+                uses[s.to] = (uses[s.to] || 0) + 1;
                 var target = self.nodes[s.to];
                 var isSkip = self.skip[s.to + "->" + id];
+                var twice = node.inputs.filter(function (i) { return i === s.to; }).length > 1;
                 d.appendChild(el("p", { class: isSkip ? "stepper-from skip" : "stepper-from" },
-                    "sends to " + nodeName(target) + (isSkip ? " (the skip)" : "") + ":"));
+                    "sends to " + nodeName(target) + (isSkip ? " (the skip)" : joinsSkip ? " (the branch)" : "") +
+                    (twice ? ", its " + ordinal(uses[s.to] - 1) + " input" : "") + ":"));
                 d.appendChild(matrix(s.grad, target.shape));
             });
         } else if (node.op === "leaf") {
