@@ -18,8 +18,9 @@ impl Tape {
     ///
     /// Render with `dot -Tsvg tape.dot -o tape.svg`.
     pub fn to_dot(&self, grads: Option<&Grads>) -> String {
-        let mut out =
-            String::from("digraph tape {\n  rankdir=BT;\n  node [shape=record, fontname=\"monospace\"];\n");
+        let mut out = String::from(
+            "digraph tape {\n  rankdir=BT;\n  ranksep=0.2;\n  nodesep=0.25;\n  node [shape=record, fontname=\"monospace\", fontsize=11, height=0.3];\n",
+        );
         self.for_each_node(|n| {
             let mut title = format!("#{} {}", n.id, n.op);
             if !n.detail.is_empty() {
@@ -37,7 +38,7 @@ impl Tape {
                 "leaf" => ", style=filled, fillcolor=\"#dbeafe\"",
                 _ => "",
             };
-            let _ = writeln!(out, "  n{} [label=\"{{{}}}\"{style}];", n.id, fields.join("|"));
+            let _ = writeln!(out, "  n{} [label=\"{}\"{style}];", n.id, fields.join("|"));
             for &i in n.inputs {
                 let _ = writeln!(out, "  n{i} -> n{};", n.id);
             }
