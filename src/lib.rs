@@ -69,6 +69,7 @@
 
 pub mod check;
 pub mod experiments;
+pub mod gemm;
 pub mod inspect;
 #[cfg(feature = "safetensors")]
 pub mod io;
@@ -78,6 +79,7 @@ pub mod ops;
 pub mod optim;
 pub mod rng;
 pub mod shape;
+pub mod simd;
 pub mod tape;
 pub mod tensor;
 pub mod trace;

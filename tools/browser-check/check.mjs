@@ -100,6 +100,28 @@ const ids = new Map(); // page -> Set of element ids
 const links = []; // [page, href]
 let mathPages = 0, katexCount = 0, imageCount = 0;
 
+// Runs inside the page: what the checks need, read in one go.
+function readPage() {
+    const main = document.querySelector("main") ?? document.body;
+    // Text outside code and rendered math, where raw TeX would show.
+    const walker = document.createTreeWalker(main, NodeFilter.SHOW_TEXT);
+    let text = "";
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        if (!node.parentElement.closest("code, pre, .katex, script, style")) text += node.nodeValue + "\u0000";
+    }
+    const katex = document.querySelectorAll(".katex");
+    const images = [...document.querySelectorAll("main img")].map((img) => ({
+        src: img.getAttribute("src"), ok: img.complete && img.naturalWidth > 0,
+    }));
+    const hrefs = [...document.querySelectorAll("a[href]")].map((a) => a.getAttribute("href"));
+    const ids = [...document.querySelectorAll("[id]")].map((e) => e.id);
+    const mathFont = katex.length ? getComputedStyle(katex[0]).fontFamily : "";
+    const fontsLoaded = katex.length ? document.fonts.check("16px KaTeX_Main") &&
+        [...document.fonts].some((f) => f.family.replace(/"/g, "") === "KaTeX_Main" && f.status === "loaded") : true;
+    return { text, katex: katex.length, katexErrors: document.querySelectorAll(".katex-error").length,
+        images, hrefs, ids, mathFont, fontsLoaded };
+}
+
 async function checkPage(page, rel, url) {
     const errors = [];
     page.removeAllListeners("pageerror");
@@ -108,30 +130,19 @@ async function checkPage(page, rel, url) {
     page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
     const response = await page.goto(url, { waitUntil: "load" });
     if (response && !response.ok()) fail(rel, `HTTP ${response.status()}`);
-    await page.evaluate(() => document.fonts.ready);
-
-    const facts = await page.evaluate(() => {
-        const main = document.querySelector("main") ?? document.body;
-        // Text outside code and rendered math, where raw TeX would show.
-        const walker = document.createTreeWalker(main, NodeFilter.SHOW_TEXT, {
-            acceptNode: (n) => n.parentElement.closest("code, pre, .katex, script, style")
-                ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT,
-        });
-        let text = "";
-        while (walker.nextNode()) text += walker.currentNode.nodeValue + "\u0000";
-        const katex = document.querySelectorAll(".katex");
-        const images = [...document.querySelectorAll("main img")].map((img) => ({
-            src: img.getAttribute("src"), ok: img.complete && img.naturalWidth > 0,
-        }));
-        const hrefs = [...document.querySelectorAll("a[href]")].map((a) => a.getAttribute("href"));
-        const ids = [...document.querySelectorAll("[id]")].map((e) => e.id);
-        const mathFont = katex.length ? getComputedStyle(katex[0]).fontFamily : "";
-        const fontsLoaded = katex.length ? document.fonts.check("16px KaTeX_Main") &&
-            [...document.fonts].some((f) => f.family.replace(/"/g, "") === "KaTeX_Main" && f.status === "loaded") : true;
-        return { text, katex: katex.length, katexErrors: document.querySelectorAll(".katex-error").length,
-            images, hrefs, ids, mathFont, fontsLoaded };
-    });
-
+    // A page's own scripts may still be settling after "load"; if the
+    // document is replaced under the evaluation, wait and read it again.
+    let facts;
+    for (let attempt = 1; ; attempt++) {
+        try {
+            await page.waitForLoadState("networkidle");
+            await page.evaluate(() => document.fonts.ready);
+            facts = await page.evaluate(readPage);
+            break;
+        } catch (e) {
+            if (attempt === 3) throw new Error(`${rel}: could not read the page: ${e.message}`);
+        }
+    }
     if (sourceHasMath(rel)) {
         mathPages++;
         if (facts.katex === 0) fail(rel, "the source has math but the page holds no .katex element");

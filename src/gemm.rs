@@ -1,0 +1,247 @@
+//! The fast matrix product: packed, cache-blocked, register-tiled.
+//!
+//! `C = A · B` for an `[m, k]` matrix `A` and a `[k, n]` matrix `B`, where
+//! either operand may be a transpose read in place (a [`MatRef`] carries
+//! its strides), so backward's `dY · Bᵀ` and `Aᵀ · dY` need no copies.
+//!
+//! The structure is the one every fast BLAS uses (Goto's algorithm, as in
+//! BLIS), written as plain loops:
+//!
+//! 1. Cut `B` into `KC × NC` blocks and copy ("pack") each into
+//!    `NR`-column panels laid out in the order the kernel reads them.
+//! 2. Cut `A` into `MC × KC` blocks and pack each into `MR`-row panels.
+//! 3. For every `MR × NR` tile of `C`, the micro-kernel runs down the `KC`
+//!    shared axis keeping the whole tile in registers: per step it loads
+//!    `MR` numbers of `A` and `NR` of `B` and does `MR · NR`
+//!    multiply-adds. Loads, not arithmetic, limit a naive product; here each
+//!    loaded number is used `NR` or `MR` times.
+//!
+//! The micro-kernel is one generic function over fixed-size arrays. It is
+//! compiled three times: for AVX-512, for AVX2 with FMA, and portably; the
+//! `simd` module picks one at run time. Threads split the rows of `C`.
+//!
+//! Every element of `C` is computed by the same sequence of operations
+//! whatever the tile sizes and the thread count: a sum over each `KC`
+//! block, in order, added into `C` block after block. So the result does
+//! not depend on the number of threads, and the AVX-512 and AVX2 copies
+//! (both fused multiply-add) agree bit for bit. The portable copy rounds
+//! each product before adding it and can differ from them in the last bits.
+
+use crate::simd;
+
+/// A read-only matrix view: element `(i, j)` is `data[i * rs + j * cs]`.
+///
+/// A row-major `[rows, cols]` matrix has `rs = cols, cs = 1`; its transpose
+/// is the same data with the strides swapped.
+#[derive(Clone, Copy, Debug)]
+pub struct MatRef<'a> {
+    data: &'a [f32],
+    rows: usize,
+    cols: usize,
+    rs: usize,
+    cs: usize,
+}
+
+impl<'a> MatRef<'a> {
+    /// A row-major `[rows, cols]` matrix.
+    #[track_caller]
+    pub fn new(data: &'a [f32], rows: usize, cols: usize) -> MatRef<'a> {
+        assert_eq!(
+            data.len(),
+            rows * cols,
+            "MatRef: {rows} x {cols} needs {} values, got {}",
+            rows * cols,
+            data.len()
+        );
+        MatRef { data, rows, cols, rs: cols, cs: 1 }
+    }
+
+    /// The transpose, without moving any data.
+    pub fn t(self) -> MatRef<'a> {
+        MatRef { data: self.data, rows: self.cols, cols: self.rows, rs: self.cs, cs: self.rs }
+    }
+
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Number of columns.
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    #[inline(always)]
+    fn at(&self, i: usize, j: usize) -> f32 {
+        self.data[i * self.rs + j * self.cs]
+    }
+}
+
+/// Depth of a block: how much of the shared axis one pass of the
+/// micro-kernel covers. `KC × NR` floats of packed `B` (32 KiB for
+/// `NR = 32`) stay in the L1 cache while the kernel runs.
+pub(crate) const KC: usize = 256;
+/// Rows of `A` packed at once: `MC × KC` floats (192 KiB) stay in L2.
+pub(crate) const MC: usize = 192;
+/// Columns of `B` packed at once: `KC × NC` floats (2 MiB) stay in L3.
+pub(crate) const NC: usize = 2048;
+
+// ANCHOR: micro_kernel
+/// The micro-kernel: `tile = Σ_p a[p] ⊗ b[p]` over one `KC` block, where
+/// `a` holds `kc` packed columns of `MR` numbers and `b` holds `kc` packed
+/// rows of `NR` numbers. `tile` stays in registers for the whole loop.
+#[inline(always)]
+pub(crate) fn micro_kernel<const MR: usize, const NR: usize, const FMA: bool>(
+    kc: usize,
+    a: &[f32],
+    b: &[f32],
+) -> [[f32; NR]; MR] {
+    let mut tile = [[0.0f32; NR]; MR];
+    for (a, b) in a[..kc * MR].chunks_exact(MR).zip(b[..kc * NR].chunks_exact(NR)) {
+        let a: &[f32; MR] = a.try_into().expect("chunk of MR");
+        let b: &[f32; NR] = b.try_into().expect("chunk of NR");
+        for i in 0..MR {
+            for j in 0..NR {
+                // With FMA, one rounding per step; without, two.
+                tile[i][j] = if FMA { a[i].mul_add(b[j], tile[i][j]) } else { tile[i][j] + a[i] * b[j] };
+            }
+        }
+    }
+    tile
+}
+// ANCHOR_END: micro_kernel
+
+/// Packs rows `i0..i0+mc`, columns `p0..p0+kc` of `a` into `MR`-row
+/// panels: panel `r` holds, for each `p`, the `MR` numbers
+/// `a[i0 + r·MR + 0..MR, p0 + p]` (zero past the last row).
+fn pack_a<const MR: usize>(a: &MatRef<'_>, i0: usize, mc: usize, p0: usize, kc: usize, out: &mut Vec<f32>) {
+    out.clear();
+    for r0 in (0..mc).step_by(MR) {
+        let rows = MR.min(mc - r0);
+        for p in 0..kc {
+            for i in 0..MR {
+                out.push(if i < rows { a.at(i0 + r0 + i, p0 + p) } else { 0.0 });
+            }
+        }
+    }
+}
+
+/// Packs rows `p0..p0+kc`, columns `j0..j0+nc` of `b` into `NR`-column
+/// panels: panel `s` holds, for each `p`, the `NR` numbers
+/// `b[p0 + p, j0 + s·NR + 0..NR]` (zero past the last column).
+fn pack_b<const NR: usize>(b: &MatRef<'_>, p0: usize, kc: usize, j0: usize, nc: usize, out: &mut Vec<f32>) {
+    out.clear();
+    for s0 in (0..nc).step_by(NR) {
+        let cols = NR.min(nc - s0);
+        for p in 0..kc {
+            if b.cs == 1 && cols == NR {
+                let start = (p0 + p) * b.rs + j0 + s0;
+                out.extend_from_slice(&b.data[start..start + NR]);
+            } else {
+                for j in 0..NR {
+                    out.push(if j < cols { b.at(p0 + p, j0 + s0 + j) } else { 0.0 });
+                }
+            }
+        }
+    }
+}
+
+/// `c = a · b` for the rows of `c` given (`c` holds rows `row0..` of the
+/// product, `n` columns each), single-threaded. The generic body that each
+/// instruction-set copy in `simd` compiles.
+#[inline(always)]
+pub(crate) fn gemm_rows<const MR: usize, const NR: usize, const FMA: bool>(
+    a: &MatRef<'_>,
+    b: &MatRef<'_>,
+    c: &mut [f32],
+    row0: usize,
+) {
+    let (k, n) = (a.cols, b.cols);
+    let m = c.len() / n.max(1);
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        c.fill(0.0); // an empty sum
+        return;
+    }
+    let mut a_pack = Vec::with_capacity(MC.div_ceil(MR) * MR * KC);
+    let mut b_pack = Vec::with_capacity(NC.div_ceil(NR) * NR * KC);
+    for j0 in (0..n).step_by(NC) {
+        let nc = NC.min(n - j0);
+        for p0 in (0..k).step_by(KC) {
+            let kc = KC.min(k - p0);
+            pack_b::<NR>(b, p0, kc, j0, nc, &mut b_pack);
+            for i0 in (0..m).step_by(MC) {
+                let mc = MC.min(m - i0);
+                pack_a::<MR>(a, row0 + i0, mc, p0, kc, &mut a_pack);
+                for (s, b_panel) in b_pack.chunks_exact(kc * NR).enumerate() {
+                    let cols = NR.min(nc - s * NR);
+                    for (r, a_panel) in a_pack.chunks_exact(kc * MR).enumerate() {
+                        let rows = MR.min(mc - r * MR);
+                        let tile = micro_kernel::<MR, NR, FMA>(kc, a_panel, b_panel);
+                        // Write the tile's valid part: the first block sets C,
+                        // later ones add to it.
+                        for (i, tile_row) in tile.iter().enumerate().take(rows) {
+                            let start = (i0 + r * MR + i) * n + j0 + s * NR;
+                            let c_row = &mut c[start..start + cols];
+                            if p0 == 0 {
+                                c_row.copy_from_slice(&tile_row[..cols]);
+                            } else {
+                                for (c, t) in c_row.iter_mut().zip(tile_row) {
+                                    *c += t;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Products smaller than this many multiply-adds run on one thread: below
+/// it, starting a thread costs more than it saves.
+const THREAD_MIN_WORK: usize = 1 << 21;
+
+// ANCHOR: gemm
+/// `c = a · b`, with `a: [m, k]`, `b: [k, n]` (either may be a transposed
+/// view) and `c` a row-major `[m, n]` buffer, overwritten.
+///
+/// Uses the widest instruction set the processor has ([`simd::isa`]) and
+/// up to [`simd::threads`] threads, which split the rows of `c`.
+#[track_caller]
+pub fn gemm(a: MatRef<'_>, b: MatRef<'_>, c: &mut [f32]) {
+    gemm_with(a, b, c, simd::isa(), simd::threads());
+}
+
+/// [`gemm`] with the instruction set and the thread count chosen by the
+/// caller (for tests and benchmarks). Panics if `isa` is not available on
+/// this processor.
+#[track_caller]
+pub fn gemm_with(a: MatRef<'_>, b: MatRef<'_>, c: &mut [f32], isa: simd::Isa, threads: usize) {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    assert_eq!(b.rows, k, "gemm: a is {m} x {k} but b is {} x {n}; the inner sizes must match", b.rows);
+    assert_eq!(c.len(), m * n, "gemm: c must hold m * n = {m} * {n} values, got {}", c.len());
+    assert!(
+        isa.available(),
+        "gemm: this processor cannot run {isa:?}; choose one of {:?}",
+        simd::Isa::all_available()
+    );
+    let threads = threads.min(m.div_ceil(simd::MR_MAX)).max(1);
+    if threads == 1 || m * n * k < THREAD_MIN_WORK {
+        simd::gemm_rows(isa, &a, &b, c, 0);
+        return;
+    }
+    // Split the rows into bands of whole tiles; each thread packs its own
+    // panels and writes only its own band of `c`. This thread takes the first.
+    let band = m.div_ceil(threads).div_ceil(simd::MR_MAX) * simd::MR_MAX;
+    let (first, rest) = c.split_at_mut((band * n).min(c.len()));
+    std::thread::scope(|scope| {
+        for (t, c_band) in rest.chunks_mut(band * n).enumerate() {
+            scope.spawn(move || simd::gemm_rows(isa, &a, &b, c_band, (t + 1) * band));
+        }
+        simd::gemm_rows(isa, &a, &b, first, 0);
+    });
+}
+// ANCHOR_END: gemm
