@@ -165,16 +165,39 @@ pub(crate) fn gemm_rows<const MR: usize, const NR: usize, const FMA: bool>(
         c.fill(0.0); // an empty sum
         return;
     }
-    let mut a_pack = Vec::with_capacity(MC.div_ceil(MR) * MR * KC);
-    let mut b_pack = Vec::with_capacity(NC.div_ceil(NR) * NR * KC);
+    // The packing buffers live as long as the thread, so a training loop
+    // that multiplies the same shapes every step allocates them once.
+    // (Taken out and put back rather than used inside `with`'s closure: a
+    // closure is compiled without the caller's `#[target_feature]`s, and
+    // the kernel must be compiled with them.)
+    let (mut a_pack, mut b_pack) = PACK.with(|pack| std::mem::take(&mut *pack.borrow_mut()));
+    blocks::<MR, NR, FMA>(a, b, c, row0, (m, k, n), &mut a_pack, &mut b_pack);
+    PACK.with(|pack| *pack.borrow_mut() = (a_pack, b_pack));
+}
+
+thread_local! {
+    static PACK: std::cell::RefCell<(Vec<f32>, Vec<f32>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// The three blocking loops around the micro-kernel.
+#[inline(always)]
+fn blocks<const MR: usize, const NR: usize, const FMA: bool>(
+    a: &MatRef<'_>,
+    b: &MatRef<'_>,
+    c: &mut [f32],
+    row0: usize,
+    (m, k, n): (usize, usize, usize),
+    a_pack: &mut Vec<f32>,
+    b_pack: &mut Vec<f32>,
+) {
     for j0 in (0..n).step_by(NC) {
         let nc = NC.min(n - j0);
         for p0 in (0..k).step_by(KC) {
             let kc = KC.min(k - p0);
-            pack_b::<NR>(b, p0, kc, j0, nc, &mut b_pack);
+            pack_b::<NR>(b, p0, kc, j0, nc, b_pack);
             for i0 in (0..m).step_by(MC) {
                 let mc = MC.min(m - i0);
-                pack_a::<MR>(a, row0 + i0, mc, p0, kc, &mut a_pack);
+                pack_a::<MR>(a, row0 + i0, mc, p0, kc, a_pack);
                 for (s, b_panel) in b_pack.chunks_exact(kc * NR).enumerate() {
                     let cols = NR.min(nc - s * NR);
                     for (r, a_panel) in a_pack.chunks_exact(kc * MR).enumerate() {

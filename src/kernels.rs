@@ -190,20 +190,99 @@ fn check_matmul_lengths(a: &[f32], b: &[f32], c: &[f32], m: usize, k: usize, n: 
     assert_eq!(c.len(), m * n, "matmul kernel: C must hold m*n = {m}*{n} values");
 }
 
-/// Block sizes for [`matmul`]: a `KC x NC` panel of B (256 x 512 floats =
+// ANCHOR: matmul
+/// `C = A B` for row-major `A: [m, k]`, `B: [k, n]`, `C: [m, n]`: the
+/// product every op uses. Tiny products run a plain loop; the rest go to
+/// the packed, register-tiled [`gemm`](crate::gemm::gemm), which uses
+/// SIMD and threads.
+#[track_caller]
+pub fn matmul(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
+    check_matmul_lengths(a, b, c, m, k, n);
+    if m * k * n <= SMALL_MATMUL {
+        matmul_ikj(a, b, c, m, k, n); // packing would cost more than it saves
+    } else {
+        crate::gemm::gemm(crate::gemm::MatRef::new(a, m, k), crate::gemm::MatRef::new(b, k, n), c);
+    }
+}
+// ANCHOR_END: matmul
+
+/// `C = A Bᵀ` for `A: [m, k]` and `B` stored as `[n, k]` (backward's
+/// `dY · Wᵀ` when W is stored `[out, in]`), without copying B.
+#[track_caller]
+pub fn matmul_nt(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
+    check_matmul_lengths(a, b, c, m, k, n);
+    if m * k * n <= SMALL_MATMUL {
+        for (a_row, c_row) in a.chunks_exact(k.max(1)).zip(c.chunks_exact_mut(n.max(1))) {
+            for (c, b_row) in c_row.iter_mut().zip(b.chunks_exact(k.max(1))) {
+                *c = dot(a_row, b_row);
+            }
+        }
+        if k == 0 {
+            c.fill(0.0);
+        }
+    } else {
+        crate::gemm::gemm(crate::gemm::MatRef::new(a, m, k), crate::gemm::MatRef::new(b, n, k).t(), c);
+    }
+}
+
+/// `C = Aᵀ B` for `A` stored as `[k, m]` and `B: [k, n]` (backward's
+/// `Xᵀ · dY`), without copying A.
+#[track_caller]
+pub fn matmul_tn(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
+    check_matmul_lengths(a, b, c, m, k, n);
+    if m * k * n <= SMALL_MATMUL {
+        c.fill(0.0);
+        if n == 0 {
+            return;
+        }
+        for (a_row, b_row) in a.chunks_exact(m.max(1)).take(k).zip(b.chunks_exact(n)) {
+            for (&a_pi, c_row) in a_row.iter().zip(c.chunks_exact_mut(n)) {
+                axpy(c_row, a_pi, b_row);
+            }
+        }
+    } else {
+        crate::gemm::gemm(crate::gemm::MatRef::new(a, k, m).t(), crate::gemm::MatRef::new(b, k, n), c);
+    }
+}
+
+/// Below this many multiply-adds (a 16 x 16 x 16 product) a matmul skips
+/// packing: copying the operands would cost as much as the product.
+pub const SMALL_MATMUL: usize = 4096;
+
+// ANCHOR: matmul_ikj
+/// `C = A B` with the two inner loops of the reference swapped (i-k-j):
+/// the inner loop now runs along a row of B and a row of C, contiguous in
+/// memory, so it vectorises. The second step from the reference.
+#[track_caller]
+pub fn matmul_ikj(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
+    check_matmul_lengths(a, b, c, m, k, n);
+    c.fill(0.0);
+    if n == 0 {
+        return;
+    }
+    for (a_row, c_row) in a.chunks_exact(k.max(1)).take(m).zip(c.chunks_exact_mut(n)) {
+        for (p, &a_ip) in a_row.iter().enumerate().take(k) {
+            axpy(c_row, a_ip, &b[p * n..(p + 1) * n]);
+        }
+    }
+}
+// ANCHOR_END: matmul_ikj
+
+/// Block sizes for [`matmul_blocked`]: a `KC x NC` panel of B (256 x 512 floats =
 /// 512 KiB) is reused by every row of A, and one 4-row strip of C (4 x 512
 /// floats = 8 KiB) stays in L1 while the k loop runs over it.
 const KC: usize = 256;
 const NC: usize = 512;
 
-// ANCHOR: matmul
-/// `C = A B`, cache-blocked, in i-k-j order.
+// ANCHOR: matmul_blocked
+/// `C = A B`, cache-blocked, in i-k-j order: the third step from the
+/// reference (the book's "Making it fast" measures each step).
 ///
 /// The inner loop `c[i, j..] += a[i, p] * b[p, j..]` runs over contiguous
 /// rows of B and C, so it vectorises. Four rows of A are handled together so
 /// that each row of B loaded from memory feeds four rows of C.
 #[track_caller]
-pub fn matmul(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
+pub fn matmul_blocked(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
     check_matmul_lengths(a, b, c, m, k, n);
     c.fill(0.0);
     if m * k * n == 0 {
@@ -245,7 +324,7 @@ pub fn matmul(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize)
         }
     }
 }
-// ANCHOR_END: matmul
+// ANCHOR_END: matmul_blocked
 
 #[cfg(test)]
 mod tests {

@@ -29,7 +29,7 @@ proptest! {
             .prop_flat_map(|(m, k, n)| (Just(m), Just(k), Just(n), values(m * k), values(k * n)))
     ) {
         let (mut fast, mut slow) = (vec![0.0; m * n], vec![0.0; m * n]);
-        kernels::matmul(&a, &b, &mut fast, m, k, n);
+        kernels::matmul_blocked(&a, &b, &mut fast, m, k, n);
         kernels::matmul_reference(&a, &b, &mut slow, m, k, n);
         for i in 0..m {
             for j in 0..n {
@@ -64,7 +64,7 @@ fn blocked_matmul_agrees_with_the_reference_across_block_edges() {
         let a: Vec<f32> = (0..m * k).map(|_| rng.uniform_in(-1.0, 1.0)).collect();
         let b: Vec<f32> = (0..k * n).map(|_| rng.uniform_in(-1.0, 1.0)).collect();
         let (mut fast, mut slow) = (vec![0.0; m * n], vec![0.0; m * n]);
-        kernels::matmul(&a, &b, &mut fast, m, k, n);
+        kernels::matmul_blocked(&a, &b, &mut fast, m, k, n);
         kernels::matmul_reference(&a, &b, &mut slow, m, k, n);
         for (idx, (f, s)) in fast.iter().zip(&slow).enumerate() {
             let (i, j) = (idx / n, idx % n);
@@ -86,4 +86,47 @@ fn tiled_transpose_matches_the_definition() {
             }
         }
     }
+}
+
+proptest! {
+    #![proptest_config(common::proptest_config(128, "proptest-regressions/kernels.txt"))]
+
+    // ANCHOR: every_matmul_variant
+    /// Every matmul entry point (the i-k-j loop, the op's `matmul`, and the
+    /// transposed `matmul_nt` and `matmul_tn` that backward uses) against the
+    /// triple loop, on sizes both below and above the small-product cut-off.
+    #[test]
+    fn every_matmul_variant_agrees_with_the_reference_on_both_sides_of_the_small_cutoff(
+        (m, k, n, a, b) in (1usize..=30, 0usize..=40, 1usize..=30)
+            .prop_flat_map(|(m, k, n)| (Just(m), Just(k), Just(n), values(m * k), values(k * n)))
+    ) {
+        let mut expected = vec![0.0; m * n];
+        kernels::matmul_reference(&a, &b, &mut expected, m, k, n);
+        let mut a_t = vec![0.0; m * k];
+        kernels::transpose(&a, &mut a_t, m, k); // [k, m]
+        let mut b_t = vec![0.0; k * n];
+        kernels::transpose(&b, &mut b_t, k, n); // [n, k]
+        let mut outputs = Vec::new();
+        for variant in ["ikj", "blocked", "matmul", "nt", "tn"] {
+            let mut c = vec![f32::NAN; m * n];
+            match variant {
+                "ikj" => kernels::matmul_ikj(&a, &b, &mut c, m, k, n),
+                "blocked" => kernels::matmul_blocked(&a, &b, &mut c, m, k, n),
+                "matmul" => kernels::matmul(&a, &b, &mut c, m, k, n),
+                "nt" => kernels::matmul_nt(&a, &b_t, &mut c, m, k, n),
+                _ => kernels::matmul_tn(&a_t, &b, &mut c, m, k, n),
+            }
+            outputs.push((variant, c));
+        }
+        for (variant, c) in outputs {
+            for i in 0..m {
+                for j in 0..n {
+                    let abs_sum: f32 = (0..k).map(|p| (a[i * k + p] * b[p * n + j]).abs()).sum();
+                    let (g, e) = (c[i * n + j], expected[i * n + j]);
+                    prop_assert!((g - e).abs() <= order_tolerance(k, abs_sum), "{variant} {m}x{k}x{n} [{i}, {j}]: {g} vs {e}");
+                }
+            }
+        }
+    }
+    // ANCHOR_END: every_matmul_variant
 }

@@ -47,9 +47,10 @@ impl Backward for MatMul {
         if shared_rhs {
             // Fold the batch into rows: A is [batch*M, K], dY is [batch*M, N].
             let rows = batch * m;
-            // dA = dY Bᵀ, then dB = Aᵀ dY (summed over the batch by the fold)
-            kernels::matmul(dy.data(), &transposed(b.data(), k, n), da.data_mut(), rows, n, k);
-            kernels::matmul(&transposed(a.data(), rows, k), dy.data(), db.data_mut(), k, rows, n);
+            // dA = dY Bᵀ, then dB = Aᵀ dY (summed over the batch by the fold);
+            // the transposes are read in place, not copied.
+            kernels::matmul_nt(dy.data(), b.data(), da.data_mut(), rows, n, k);
+            kernels::matmul_tn(a.data(), dy.data(), db.data_mut(), k, rows, n);
         } else {
             let (a_chunks, b_chunks) = (a.data().chunks_exact(m * k), b.data().chunks_exact(k * n));
             let dy_chunks = dy.data().chunks_exact(m * n);
@@ -58,20 +59,14 @@ impl Backward for MatMul {
             for ((((a, b), dy), da), db) in
                 a_chunks.zip(b_chunks).zip(dy_chunks).zip(da_chunks).zip(db_chunks)
             {
-                kernels::matmul(dy, &transposed(b, k, n), da, m, n, k); // dA = dY Bᵀ
-                kernels::matmul(&transposed(a, m, k), dy, db, k, m, n); // dB = Aᵀ dY
+                kernels::matmul_nt(dy, b, da, m, n, k); // dA = dY Bᵀ
+                kernels::matmul_tn(a, dy, db, k, m, n); // dB = Aᵀ dY
             }
         }
         vec![da, db]
     }
 }
 // ANCHOR_END: matmul
-
-fn transposed(src: &[f32], rows: usize, cols: usize) -> Vec<f32> {
-    let mut dst = vec![0.0; src.len()];
-    kernels::transpose(src, &mut dst, rows, cols);
-    dst
-}
 
 /// The sizes of one (possibly batched) matrix product.
 #[derive(Clone, Copy, Debug)]
