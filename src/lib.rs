@@ -36,6 +36,8 @@
 //! | [`tensor`] | [`Tensor`]: flat row-major `f32` storage, constructors, printing |
 //! | [`rng`] | [`Rng`]: the seeded generator behind every random number |
 //! | [`kernels`] | the loops: sums, dot products, matmul, each beside a plain reference |
+//! | [`gemm`] | the fast matrix product: packed, cache-blocked, register-tiled, threaded |
+//! | [`simd`] | the instruction set and thread count, chosen once; the only `unsafe` |
 //! | [`tape`] | [`Tape`], [`Var`], [`Backward`], [`Grads`]: recording and the reverse sweep |
 //! | [`ops`] | every op, one file each, forward and backward side by side |
 //! | [`check`] | finite differences, Jacobians and [`check::gradcheck`] |
