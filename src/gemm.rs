@@ -111,40 +111,45 @@ pub(crate) fn micro_kernel<const MR: usize, const NR: usize, const FMA: bool>(
 }
 // ANCHOR_END: micro_kernel
 
-/// Packs rows `i0..i0+mc`, columns `p0..p0+kc` of `a` into `MR`-row
-/// panels: panel `r` holds, for each `p`, the `MR` numbers
-/// `a[i0 + r·MR + 0..MR, p0 + p]` (zero past the last row).
-fn pack_a<const MR: usize>(a: &MatRef<'_>, i0: usize, mc: usize, p0: usize, kc: usize, out: &mut Vec<f32>) {
-    out.clear();
-    for r0 in (0..mc).step_by(MR) {
-        let rows = MR.min(mc - r0);
-        for p in 0..kc {
-            for i in 0..MR {
-                out.push(if i < rows { a.at(i0 + r0 + i, p0 + p) } else { 0.0 });
-            }
+// ANCHOR: pack
+/// Packs rows `i0..i0+mc`, columns `p0..p0+kc` of `x` into `R`-row
+/// panels: panel `r` holds, for each `p`, the `R` numbers
+/// `x[i0 + r·R + 0..R, p0 + p]` (zero past the last row), in the order
+/// the micro-kernel reads them. `A` is packed as it is; `B` is packed as
+/// `Bᵀ`, so that its panels run along its columns.
+fn pack<const R: usize>(x: &MatRef<'_>, i0: usize, mc: usize, p0: usize, kc: usize, out: &mut Vec<f32>) {
+    let len = mc.div_ceil(R) * kc * R;
+    out.resize(len, 0.0); // every element below is written (or zeroed) anyway
+    out.truncate(len);
+    for (r, panel) in out.chunks_exact_mut(kc * R).enumerate() {
+        let (first, rows) = (i0 + r * R, R.min(mc - r * R));
+        if rows < R {
+            panel.fill(0.0); // the padding rows of the last panel
         }
-    }
-}
-
-/// Packs rows `p0..p0+kc`, columns `j0..j0+nc` of `b` into `NR`-column
-/// panels: panel `s` holds, for each `p`, the `NR` numbers
-/// `b[p0 + p, j0 + s·NR + 0..NR]` (zero past the last column).
-fn pack_b<const NR: usize>(b: &MatRef<'_>, p0: usize, kc: usize, j0: usize, nc: usize, out: &mut Vec<f32>) {
-    out.clear();
-    for s0 in (0..nc).step_by(NR) {
-        let cols = NR.min(nc - s0);
-        for p in 0..kc {
-            if b.cs == 1 && cols == NR {
-                let start = (p0 + p) * b.rs + j0 + s0;
-                out.extend_from_slice(&b.data[start..start + NR]);
-            } else {
-                for j in 0..NR {
-                    out.push(if j < cols { b.at(p0 + p, j0 + s0 + j) } else { 0.0 });
+        if x.rs == 1 {
+            // Column-major view (a transpose): R rows of one column are adjacent.
+            for (p, dst) in panel.chunks_exact_mut(R).enumerate() {
+                let start = (p0 + p) * x.cs + first;
+                dst[..rows].copy_from_slice(&x.data[start..start + rows]);
+            }
+        } else if x.cs == 1 {
+            // Row-major view: read each row once, scatter it down the panel.
+            for i in 0..rows {
+                let start = (first + i) * x.rs + p0;
+                for (dst, &v) in panel.chunks_exact_mut(R).zip(&x.data[start..start + kc]) {
+                    dst[i] = v;
+                }
+            }
+        } else {
+            for (p, dst) in panel.chunks_exact_mut(R).enumerate() {
+                for (i, d) in dst.iter_mut().enumerate().take(rows) {
+                    *d = x.at(first + i, p0 + p);
                 }
             }
         }
     }
 }
+// ANCHOR_END: pack
 
 /// `c = a · b` for the rows of `c` given (`c` holds rows `row0..` of the
 /// product, `n` columns each), single-threaded. The generic body that each
@@ -194,10 +199,10 @@ fn blocks<const MR: usize, const NR: usize, const FMA: bool>(
         let nc = NC.min(n - j0);
         for p0 in (0..k).step_by(KC) {
             let kc = KC.min(k - p0);
-            pack_b::<NR>(b, p0, kc, j0, nc, b_pack);
+            pack::<NR>(&b.t(), j0, nc, p0, kc, b_pack);
             for i0 in (0..m).step_by(MC) {
                 let mc = MC.min(m - i0);
-                pack_a::<MR>(a, row0 + i0, mc, p0, kc, a_pack);
+                pack::<MR>(a, row0 + i0, mc, p0, kc, a_pack);
                 for (s, b_panel) in b_pack.chunks_exact(kc * NR).enumerate() {
                     let cols = NR.min(nc - s * NR);
                     for (r, a_panel) in a_pack.chunks_exact(kc * MR).enumerate() {

@@ -79,12 +79,14 @@ pub mod kernels;
 pub mod nn;
 pub mod ops;
 pub mod optim;
+pub mod pool;
 pub mod rng;
 pub mod shape;
 pub mod simd;
 pub mod tape;
 pub mod tensor;
 pub mod trace;
+pub mod workloads;
 
 pub use rng::Rng;
 pub use shape::Shape;

@@ -3,6 +3,7 @@
 //! A `Tensor` is a plain value. It knows nothing about gradients; the
 //! [`Tape`](crate::Tape) records operations on tensors and differentiates them.
 
+use crate::pool;
 use crate::rng::Rng;
 use crate::shape::{Shape, assert_same_shape};
 use std::fmt;
@@ -16,7 +17,7 @@ use std::fmt;
 /// assert_eq!(t.get(&[1, 0]), 4.0);
 /// assert_eq!(t.to_string(), "tensor([[1., 2., 3.],\n        [4., 5., 6.]], shape=[2, 3])");
 /// ```
-#[derive(Clone, PartialEq)]
+#[derive(PartialEq)]
 pub struct Tensor {
     data: Vec<f32>,
     shape: Shape,
@@ -50,7 +51,7 @@ impl Tensor {
     /// Every element set to `value`.
     pub fn full(shape: impl Into<Shape>, value: f32) -> Tensor {
         let shape = shape.into();
-        Tensor { data: vec![value; shape.numel()], shape }
+        Tensor { data: pool::filled(shape.numel(), value), shape }
     }
 
     /// Every element 0.
@@ -113,8 +114,8 @@ impl Tensor {
     }
 
     /// The element storage, giving up the shape.
-    pub fn into_vec(self) -> Vec<f32> {
-        self.data
+    pub fn into_vec(mut self) -> Vec<f32> {
+        std::mem::take(&mut self.data)
     }
 
     // ANCHOR: offset
@@ -169,7 +170,7 @@ impl Tensor {
 
     /// The same data under a new shape with the same number of elements.
     #[track_caller]
-    pub fn reshape(self, shape: impl Into<Shape>) -> Tensor {
+    pub fn reshape(mut self, shape: impl Into<Shape>) -> Tensor {
         let shape = shape.into();
         if shape.numel() != self.data.len() {
             panic!(
@@ -180,12 +181,14 @@ impl Tensor {
                 shape.numel()
             );
         }
-        Tensor { data: self.data, shape }
+        Tensor { data: std::mem::take(&mut self.data), shape }
     }
 
     /// A new tensor with `f` applied to every element.
     pub fn map(&self, f: impl Fn(f32) -> f32) -> Tensor {
-        Tensor { data: self.data.iter().map(|&x| f(x)).collect(), shape: self.shape.clone() }
+        let mut data = pool::filled(self.data.len(), 0.0);
+        data.iter_mut().zip(&self.data).for_each(|(y, &x)| *y = f(x));
+        Tensor { data, shape: self.shape.clone() }
     }
 
     /// A new tensor with `f` applied to matching elements of `self` and
@@ -193,7 +196,10 @@ impl Tensor {
     #[track_caller]
     pub fn zip_map(&self, other: &Tensor, f: impl Fn(f32, f32) -> f32) -> Tensor {
         assert_same_shape("zip_map", &self.shape, &other.shape);
-        let data = self.data.iter().zip(&other.data).map(|(&a, &b)| f(a, b)).collect();
+        let mut data = pool::filled(self.data.len(), 0.0);
+        for (y, (&a, &b)) in data.iter_mut().zip(self.data.iter().zip(&other.data)) {
+            *y = f(a, b);
+        }
         Tensor { data, shape: self.shape.clone() }
     }
 
@@ -209,6 +215,24 @@ impl Tensor {
         self.data.iter().map(|&x| (x as f64) * (x as f64)).sum::<f64>().sqrt() as f32
     }
 }
+
+// ANCHOR: tensor_drop
+impl Clone for Tensor {
+    fn clone(&self) -> Tensor {
+        let mut data = pool::filled(self.data.len(), 0.0);
+        data.copy_from_slice(&self.data);
+        Tensor { data, shape: self.shape.clone() }
+    }
+}
+
+/// A dropped tensor hands its buffer to the [`pool`] for the next tensor of
+/// the same length.
+impl Drop for Tensor {
+    fn drop(&mut self) {
+        pool::give(std::mem::take(&mut self.data));
+    }
+}
+// ANCHOR_END: tensor_drop
 
 impl fmt::Debug for Tensor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

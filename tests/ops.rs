@@ -63,6 +63,45 @@ proptest! {
     // ANCHOR_END: matmul_gradcheck
 
     #[test]
+    fn matmul_by_a_transpose_matches_finite_differences(
+        (a, b, shared) in (1usize..=3, 1usize..=3, 1usize..=3, 1usize..=3, any::<bool>())
+            .prop_flat_map(|(bt, m, k, n, shared)| {
+                let b_dims = if shared { vec![n, k] } else { vec![bt, n, k] };
+                (tensor(vec![bt, m, k]), tensor(b_dims), Just(shared))
+            })
+    ) {
+        let _ = shared; // both layouts of B are drawn: one per batch entry, or one shared
+        assert_gradcheck(|_t, v| v[0].matmul_t(v[1]), &[a, b]);
+    }
+
+    #[test]
+    fn linear_matches_finite_differences_with_and_without_a_bias(
+        (x, w, b) in (1usize..=2, 1usize..=3, 1usize..=4, 1usize..=4)
+            .prop_flat_map(|(bt, t, i, o)| (tensor(vec![bt, t, i]), tensor(vec![o, i]), tensor(vec![o])))
+    ) {
+        assert_gradcheck(|_t, v| v[0].linear(v[1], Some(v[2])), &[x.clone(), w.clone(), b]);
+        assert_gradcheck(|_t, v| v[0].linear(v[1], None), &[x, w]);
+    }
+
+    #[test]
+    fn fused_linear_relu_is_linear_then_relu_bit_for_bit(
+        (x, w, b, dy) in (1usize..=3, 1usize..=20, 1usize..=20)
+            .prop_flat_map(|(r, i, o)| (tensor(vec![r, i]), tensor(vec![o, i]), tensor(vec![o]), tensor(vec![r, o])))
+    ) {
+        // The ReLU kink rules out finite differences here; instead the fused
+        // op must equal the two ops it replaces, whose rules are checked
+        // above. Both run the same kernels in the same order, so bit for bit.
+        let run = |fused: bool| {
+            let tape = Tape::new();
+            let (xv, wv, bv) = (tape.leaf(x.clone()), tape.leaf(w.clone()), tape.leaf(b.clone()));
+            let y = if fused { xv.linear_relu(wv, Some(bv)) } else { xv.linear(wv, Some(bv)).relu() };
+            let g = tape.backward_with(y, dy.clone());
+            [(*y.value()).clone(), g[xv].clone(), g[wv].clone(), g[bv].clone()]
+        };
+        prop_assert_eq!(run(true), run(false));
+    }
+
+    #[test]
     fn transpose_permute_and_reshape_match_finite_differences(x in dims(4, 3).prop_filter("rank 2+", |d| d.len() >= 2).prop_flat_map(tensor)) {
         assert_gradcheck(|_t, v| v[0].transpose() * v[0].transpose(), &[x.clone()]);
         let rank = x.shape().rank();

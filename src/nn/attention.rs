@@ -128,10 +128,7 @@ impl MultiHeadAttention {
         }
         let w = ctx.param(self.in_proj_weight); // [3E, E]
         let b = self.in_proj_bias.map(|b| ctx.param(b)); // [3E]
-        let project = |x: Var<'t>, w: Var<'t>, b: Option<Var<'t>>| {
-            let y = x.matmul(w.transpose());
-            b.map_or(y, |b| y.add_bias(b))
-        };
+        let project = |x: Var<'t>, w: Var<'t>, b: Option<Var<'t>>| x.linear(w, b); // x Wᵀ + b
         let (q, k, v) = if query.id() == key.id() && key.id() == value.id() {
             // Self-attention: one projection to [..., T, 3E], then split.
             let qkv = project(query, w, b);
@@ -145,7 +142,7 @@ impl MultiHeadAttention {
         };
         let (q, k, v) = (self.split_heads(q), self.split_heads(k), self.split_heads(v)); // [N, H, T, D]
         let d = e / self.num_heads;
-        let scores = q.matmul(k.transpose()).scale(1.0 / (d as f32).sqrt()); // [N, H, T, S]
+        let scores = q.matmul_t(k).scale(1.0 / (d as f32).sqrt()); // q kᵀ / √D: [N, H, T, S]
         let scores = if causal { scores.causal_mask() } else { scores };
         let weights = ctx.dropout(scores.softmax(), self.dropout);
         let mixed = weights.matmul(v); // [N, H, T, D]

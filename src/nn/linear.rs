@@ -57,11 +57,19 @@ impl Module for Linear {
             // A single vector [in]: as a row [1, in], then back to [out].
             return self.forward(ctx, x.reshape([1, self.in_features])).reshape([self.out_features]);
         }
-        let y = x.matmul(ctx.param(self.weight).transpose()); // [..., in] @ [in, out] -> [..., out]
-        match self.bias {
-            Some(b) => y.add_bias(ctx.param(b)),
-            None => y,
+        x.linear(ctx.param(self.weight), self.bias.map(|b| ctx.param(b))) // [..., in] -> [..., out]
+    }
+}
+
+impl Linear {
+    /// `relu(self.forward(x))` as one fused op ([`Var::linear_relu`]).
+    #[track_caller]
+    pub fn forward_relu<'t>(&self, ctx: &Ctx<'t>, x: Var<'t>) -> Var<'t> {
+        let shape = x.shape();
+        if shape.rank() < 2 {
+            return self.forward(ctx, x).relu();
         }
+        x.linear_relu(ctx.param(self.weight), self.bias.map(|b| ctx.param(b)))
     }
 }
 // ANCHOR_END: linear_forward

@@ -75,7 +75,10 @@ impl FeedForward {
 
 impl Module for FeedForward {
     fn forward<'t>(&self, ctx: &Ctx<'t>, x: Var<'t>) -> Var<'t> {
-        let h = self.activation.forward(ctx, self.linear1.forward(ctx, x)); // [..., d] -> [..., hidden]
+        let h = match self.activation {
+            Activation::Relu => self.linear1.forward_relu(ctx, x), // one fused op
+            act => act.forward(ctx, self.linear1.forward(ctx, x)),
+        }; // [..., d] -> [..., hidden]
         self.linear2.forward(ctx, self.dropout.forward(ctx, h)) // [..., hidden] -> [..., d]
     }
 }

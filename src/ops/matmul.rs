@@ -3,6 +3,11 @@
 //! forward:  Y = A @ B                 A: [..., M, K], B: [..., K, N] or [K, N]
 //! backward: dA = dY @ Bᵀ,  dB = Aᵀ @ dY
 //!
+//! and its twin with the right operand stored transposed (`matmul_t`):
+//!
+//! forward:  Y = A @ Bᵀ                A: [..., M, K], B: [..., N, K] or [N, K]
+//! backward: dA = dY @ B,   dB = dYᵀ @ A
+//!
 //! When B is a single `[K, N]` matrix shared by every batch entry (a Linear
 //! layer's weight applied to `[B, T, C]`), the leading axes of A are folded
 //! into its rows, so the whole product is one large matmul, and dB, which
@@ -20,8 +25,21 @@ impl<'t> Var<'t> {
     /// right-hand matrix.
     #[track_caller]
     pub fn matmul(self, other: Var<'t>) -> Var<'t> {
+        let dims = MatmulDims::of("matmul", self.value().shape(), other.value().shape(), false);
+        self.record_matmul(other, dims)
+    }
+
+    /// `self @ otherᵀ` without a transposed copy: `[..., M, K]` times
+    /// `[..., N, K]` (or one shared `[N, K]`) gives `[..., M, N]`. The
+    /// attention scores `Q Kᵀ` are this product.
+    #[track_caller]
+    pub fn matmul_t(self, other: Var<'t>) -> Var<'t> {
+        let dims = MatmulDims::of("matmul_t", self.value().shape(), other.value().shape(), true);
+        self.record_matmul(other, dims)
+    }
+
+    fn record_matmul(self, other: Var<'t>, dims: MatmulDims) -> Var<'t> {
         let (a, b) = (self.value(), other.value());
-        let dims = MatmulDims::of(a.shape(), b.shape());
         let mut y = Tensor::zeros(dims.out_shape(a.shape()));
         dims.forward(a.data(), b.data(), y.data_mut());
         self.tape().push(y, &[self, other], MatMul { dims })
@@ -34,33 +52,35 @@ struct MatMul {
 
 impl Backward for MatMul {
     fn name(&self) -> &'static str {
-        "matmul"
+        if self.dims.rhs_t { "matmul_t" } else { "matmul" }
     }
 
     fn backward(&self, x: &[&Tensor], _y: &Tensor, dy: &Tensor) -> Vec<Tensor> {
         let (a, b) = (x[0], x[1]);
-        let MatmulDims { batch, m, k, n, shared_rhs } = self.dims;
+        let MatmulDims { batch, m, k, n, shared_rhs, rhs_t } = self.dims;
         let (mut da, mut db) = (Tensor::zeros(a.shape()), Tensor::zeros(b.shape()));
         if batch * m * k * n == 0 {
             return vec![da, db]; // nothing was multiplied, so nothing flows back
         }
-        if shared_rhs {
-            // Fold the batch into rows: A is [batch*M, K], dY is [batch*M, N].
-            let rows = batch * m;
-            // dA = dY Bᵀ, then dB = Aᵀ dY (summed over the batch by the fold);
-            // the transposes are read in place, not copied.
-            kernels::matmul_nt(dy.data(), b.data(), da.data_mut(), rows, n, k);
-            kernels::matmul_tn(a.data(), dy.data(), db.data_mut(), k, rows, n);
-        } else {
-            let (a_chunks, b_chunks) = (a.data().chunks_exact(m * k), b.data().chunks_exact(k * n));
-            let dy_chunks = dy.data().chunks_exact(m * n);
-            let da_chunks = da.data_mut().chunks_exact_mut(m * k);
-            let db_chunks = db.data_mut().chunks_exact_mut(k * n);
-            for ((((a, b), dy), da), db) in
-                a_chunks.zip(b_chunks).zip(dy_chunks).zip(da_chunks).zip(db_chunks)
-            {
-                kernels::matmul_nt(dy, b, da, m, n, k); // dA = dY Bᵀ
-                kernels::matmul_tn(a, dy, db, k, m, n); // dB = Aᵀ dY
+        // With a shared right-hand matrix the batch folds into the rows:
+        // A is [batch*M, K] and dY is [batch*M, N], and dB sums over the
+        // batch by itself. Transposes are read in place, never copied.
+        let (rows, chunks) = if shared_rhs { (batch * m, 1) } else { (m, batch) };
+        let (a_len, b_len, y_len) = (rows * k, k * n, rows * n);
+        for c in 0..chunks {
+            let b_at = if shared_rhs { 0 } else { c * b_len };
+            let (a, dy) = (&a.data()[c * a_len..][..a_len], &dy.data()[c * y_len..][..y_len]);
+            let b = &b.data()[b_at..][..b_len];
+            let da = &mut da.data_mut()[c * a_len..][..a_len];
+            let db = &mut db.data_mut()[b_at..][..b_len];
+            if rhs_t {
+                // Y = A Bᵀ with B [N, K]: dA = dY B, dB = dYᵀ A.
+                kernels::matmul(dy, b, da, rows, n, k);
+                kernels::matmul_tn(dy, a, db, n, rows, k);
+            } else {
+                // Y = A B with B [K, N]: dA = dY Bᵀ, dB = Aᵀ dY.
+                kernels::matmul_nt(dy, b, da, rows, n, k);
+                kernels::matmul_tn(a, dy, db, k, rows, n);
             }
         }
         vec![da, db]
@@ -75,22 +95,31 @@ struct MatmulDims {
     m: usize,
     k: usize,
     n: usize,
-    /// B is one `[K, N]` matrix used by every batch entry.
+    /// B is one matrix used by every batch entry.
     shared_rhs: bool,
+    /// B is stored `[N, K]` and used transposed.
+    rhs_t: bool,
 }
 
 impl MatmulDims {
     #[track_caller]
-    fn of(a: &Shape, b: &Shape) -> MatmulDims {
+    fn of(op: &str, a: &Shape, b: &Shape, rhs_t: bool) -> MatmulDims {
         if a.rank() < 2 || b.rank() < 2 {
             panic!(
-                "matmul: both operands need at least 2 axes, got {a} @ {b}\n  \
+                "{op}: both operands need at least 2 axes, got {a} @ {b}\n  \
                  reshape a vector of length K to [1, K] (a row) or [K, 1] (a column)"
             );
         }
         let (m, k) = (a.dims()[a.rank() - 2], a.last());
-        let (k2, n) = (b.dims()[b.rank() - 2], b.last());
+        let (b_rows, b_cols) = (b.dims()[b.rank() - 2], b.last());
+        let (k2, n) = if rhs_t { (b_cols, b_rows) } else { (b_rows, b_cols) };
         if k != k2 {
+            if rhs_t {
+                panic!(
+                    "matmul_t: inner dimensions differ\n  lhs shape {a} (K = {k}), rhs shape {b} (K = {k2})\n  \
+                     a.matmul_t(b) multiplies by b transposed, so both operands need the same last axis"
+                );
+            }
             panic!(
                 "matmul: inner dimensions differ\n  lhs shape {a} (K = {k}), rhs shape {b} (K = {k2})\n  \
                  a.matmul(b) needs a's last axis to match b's second-to-last; \
@@ -101,12 +130,12 @@ impl MatmulDims {
         let shared_rhs = b.rank() == 2;
         if !shared_rhs && a.dims()[..a.rank() - 2] != b.dims()[..b.rank() - 2] {
             panic!(
-                "matmul: batch axes differ\n  lhs shape {a}, rhs shape {b}\n  \
+                "{op}: batch axes differ\n  lhs shape {a}, rhs shape {b}\n  \
                  a batched matmul needs the same leading axes on both sides \
-                 (or a single [K, N] matrix on the right)"
+                 (or a single matrix on the right)"
             );
         }
-        MatmulDims { batch, m, k, n, shared_rhs }
+        MatmulDims { batch, m, k, n, shared_rhs, rhs_t }
     }
 
     fn out_shape(&self, a: &Shape) -> Shape {
@@ -117,16 +146,17 @@ impl MatmulDims {
     }
 
     fn forward(&self, a: &[f32], b: &[f32], y: &mut [f32]) {
-        let MatmulDims { batch, m, k, n, shared_rhs } = *self;
+        let MatmulDims { batch, m, k, n, shared_rhs, rhs_t } = *self;
         if batch * m * k * n == 0 {
             return; // an empty product: Y stays zero (or is empty)
         }
+        let product = if rhs_t { kernels::matmul_nt } else { kernels::matmul };
         if shared_rhs {
-            kernels::matmul(a, b, y, batch * m, k, n);
+            product(a, b, y, batch * m, k, n);
         } else {
             for ((a, b), y) in a.chunks_exact(m * k).zip(b.chunks_exact(k * n)).zip(y.chunks_exact_mut(m * n))
             {
-                kernels::matmul(a, b, y, m, k, n);
+                product(a, b, y, m, k, n);
             }
         }
     }

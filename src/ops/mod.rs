@@ -16,6 +16,9 @@
 //! | [`add_scalar`](Var::add_scalar) | `y = x + c` | `dx = dy` |
 //! | [`add_bias`](Var::add_bias) | `y[r, j] = x[r, j] + b[j]` | `dx = dy, db[j] = Σ_r dy[r, j]` |
 //! | [`matmul`](Var::matmul) | `Y = A @ B` | `dA = dY @ Bᵀ, dB = Aᵀ @ dY` |
+//! | [`matmul_t`](Var::matmul_t) | `Y = A @ Bᵀ` | `dA = dY @ B, dB = dYᵀ @ A` |
+//! | [`linear`](Var::linear) | `y = x @ Wᵀ + b` | `dx = dy @ W, dW = dyᵀ @ x, db = Σ_r dy[r]` |
+//! | [`linear_relu`](Var::linear_relu) | `y = max(x @ Wᵀ + b, 0)` | as `linear`, with `dy * 1[y > 0]` for `dy` |
 //! | [`transpose`](Var::transpose) | `Y = Xᵀ` | `dX = dYᵀ` |
 //! | [`permute`](Var::permute) | `y = x with axes reordered by p` | `dx = dy with axes reordered by p⁻¹` |
 //! | [`reshape`](Var::reshape) | `same values, new shape` | `dx = dy in x's shape` |
@@ -56,6 +59,7 @@ mod exp;
 mod gather_rows;
 mod gelu;
 mod layer_norm;
+mod linear;
 mod log;
 mod log_softmax;
 mod matmul;
