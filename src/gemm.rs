@@ -130,7 +130,13 @@ fn pack<const R: usize>(x: &MatRef<'_>, i0: usize, mc: usize, p0: usize, kc: usi
             // Column-major view (a transpose): R rows of one column are adjacent.
             for (p, dst) in panel.chunks_exact_mut(R).enumerate() {
                 let start = (p0 + p) * x.cs + first;
-                dst[..rows].copy_from_slice(&x.data[start..start + rows]);
+                if rows == R {
+                    // A copy of a fixed size compiles to a few vector moves.
+                    let dst: &mut [f32; R] = dst.try_into().expect("chunk of R");
+                    *dst = x.data[start..start + R].try_into().expect("R values");
+                } else {
+                    dst[..rows].copy_from_slice(&x.data[start..start + rows]);
+                }
             }
         } else if x.cs == 1 {
             // Row-major view: read each row once, scatter it down the panel.

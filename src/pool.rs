@@ -53,8 +53,18 @@ thread_local! {
 /// A buffer of `len` elements, each `value`: reused if one of that length is
 /// cached, allocated otherwise.
 pub fn filled(len: usize, value: f32) -> Vec<f32> {
+    let mut buf = stale(len);
+    buf.fill(value);
+    buf
+}
+
+/// A buffer of `len` elements whose values are unspecified: a reused
+/// buffer keeps what its last owner wrote. For outputs that a kernel
+/// overwrites entirely (a matrix product, a copy), where zeroing first would
+/// be wasted work. Never read an element before writing it.
+pub(crate) fn stale(len: usize) -> Vec<f32> {
     if len < MIN_LEN {
-        return vec![value; len];
+        return vec![0.0; len];
     }
     let reused = POOL.with_borrow_mut(|p| {
         let buf = p.free.get_mut(&len).and_then(Vec::pop);
@@ -67,13 +77,7 @@ pub fn filled(len: usize, value: f32) -> Vec<f32> {
         }
         buf
     });
-    match reused {
-        Some(mut buf) => {
-            buf.fill(value);
-            buf
-        }
-        None => vec![value; len],
-    }
+    reused.unwrap_or_else(|| vec![0.0; len])
 }
 
 /// Takes back a buffer that is no longer needed, to be reused by [`filled`].

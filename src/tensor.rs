@@ -54,6 +54,15 @@ impl Tensor {
         Tensor { data: pool::filled(shape.numel(), value), shape }
     }
 
+    /// A tensor whose every element the caller is about to overwrite (a
+    /// kernel's output): its buffer may be reused from the [`pool`] without
+    /// being cleared, so reading an element before writing it gives a stale
+    /// value.
+    pub(crate) fn for_overwrite(shape: impl Into<Shape>) -> Tensor {
+        let shape = shape.into();
+        Tensor { data: pool::stale(shape.numel()), shape }
+    }
+
     /// Every element 0.
     pub fn zeros(shape: impl Into<Shape>) -> Tensor {
         Tensor::full(shape, 0.0)
@@ -186,7 +195,7 @@ impl Tensor {
 
     /// A new tensor with `f` applied to every element.
     pub fn map(&self, f: impl Fn(f32) -> f32) -> Tensor {
-        let mut data = pool::filled(self.data.len(), 0.0);
+        let mut data = pool::stale(self.data.len());
         data.iter_mut().zip(&self.data).for_each(|(y, &x)| *y = f(x));
         Tensor { data, shape: self.shape.clone() }
     }
@@ -196,7 +205,7 @@ impl Tensor {
     #[track_caller]
     pub fn zip_map(&self, other: &Tensor, f: impl Fn(f32, f32) -> f32) -> Tensor {
         assert_same_shape("zip_map", &self.shape, &other.shape);
-        let mut data = pool::filled(self.data.len(), 0.0);
+        let mut data = pool::stale(self.data.len());
         for (y, (&a, &b)) in data.iter_mut().zip(self.data.iter().zip(&other.data)) {
             *y = f(a, b);
         }
@@ -219,7 +228,7 @@ impl Tensor {
 // ANCHOR: tensor_drop
 impl Clone for Tensor {
     fn clone(&self) -> Tensor {
-        let mut data = pool::filled(self.data.len(), 0.0);
+        let mut data = pool::stale(self.data.len());
         data.copy_from_slice(&self.data);
         Tensor { data, shape: self.shape.clone() }
     }

@@ -58,7 +58,8 @@ impl<'t> Var<'t> {
         let rows = xs.numel() / inp.max(1);
         let mut dims = xs.dims().to_vec();
         *dims.last_mut().expect("rank >= 2") = out;
-        let mut y = Tensor::zeros(dims); // [..., out]
+        // [..., out]; the product overwrites it unless there is nothing to sum.
+        let mut y = if inp > 0 { Tensor::for_overwrite(dims) } else { Tensor::zeros(dims) };
         if rows * out > 0 {
             kernels::matmul_nt(x.data(), w.data(), y.data_mut(), rows, inp, out);
             let b = bias.map(|b| b.value());
@@ -101,8 +102,10 @@ impl Backward for Linear {
         } else {
             dy
         };
-        let (mut dx, mut dw) = (Tensor::zeros(xv.shape()), Tensor::zeros(w.shape()));
-        if rows * inp * out > 0 {
+        let product = rows * inp * out > 0; // else an empty sum: zeros
+        let fresh = |s: &crate::Shape| if product { Tensor::for_overwrite(s.clone()) } else { Tensor::zeros(s.clone()) };
+        let (mut dx, mut dw) = (fresh(xv.shape()), fresh(w.shape()));
+        if product {
             kernels::matmul(dz.data(), w.data(), dx.data_mut(), rows, out, inp); // dx = dz W
             kernels::matmul_tn(dz.data(), xv.data(), dw.data_mut(), out, rows, inp); // dW = dzᵀ x
         }

@@ -40,7 +40,8 @@ impl<'t> Var<'t> {
 
     fn record_matmul(self, other: Var<'t>, dims: MatmulDims) -> Var<'t> {
         let (a, b) = (self.value(), other.value());
-        let mut y = Tensor::zeros(dims.out_shape(a.shape()));
+        let shape = dims.out_shape(a.shape());
+        let mut y = if dims.k > 0 { Tensor::for_overwrite(shape) } else { Tensor::zeros(shape) };
         dims.forward(a.data(), b.data(), y.data_mut());
         self.tape().push(y, &[self, other], MatMul { dims })
     }
@@ -58,10 +59,12 @@ impl Backward for MatMul {
     fn backward(&self, x: &[&Tensor], _y: &Tensor, dy: &Tensor) -> Vec<Tensor> {
         let (a, b) = (x[0], x[1]);
         let MatmulDims { batch, m, k, n, shared_rhs, rhs_t } = self.dims;
-        let (mut da, mut db) = (Tensor::zeros(a.shape()), Tensor::zeros(b.shape()));
         if batch * m * k * n == 0 {
-            return vec![da, db]; // nothing was multiplied, so nothing flows back
+            // nothing was multiplied, so nothing flows back
+            return vec![Tensor::zeros(a.shape()), Tensor::zeros(b.shape())];
         }
+        // Every element of both is written below.
+        let (mut da, mut db) = (Tensor::for_overwrite(a.shape().clone()), Tensor::for_overwrite(b.shape().clone()));
         // With a shared right-hand matrix the batch folds into the rows:
         // A is [batch*M, K] and dY is [batch*M, N], and dB sums over the
         // batch by itself. Transposes are read in place, never copied.

@@ -63,9 +63,19 @@ fn permute_tensor(x: &Tensor, perm: &[usize]) -> Tensor {
     let out_dims: Vec<usize> = perm.iter().map(|&p| x.dims()[p]).collect();
     // Stride in the input of one step along each output axis.
     let steps: Vec<usize> = perm.iter().map(|&p| in_strides[p]).collect();
-    let mut y = Tensor::zeros(out_dims.clone());
+    let mut y = Tensor::for_overwrite(out_dims.clone()); // every element is copied in
     let (src, dst) = (x.data(), y.data_mut());
-    kernels::for_each_strided(&out_dims, &steps, |out, at| dst[out] = src[at]);
+    let rank = perm.len();
+    let run = x.dims().last().copied().unwrap_or(1);
+    if rank >= 2 && perm[rank - 1] == rank - 1 && run > 0 {
+        // The last axis stays last (as in attention's head split): copy
+        // whole contiguous rows, walking only the outer axes.
+        kernels::for_each_strided(&out_dims[..rank - 1], &steps[..rank - 1], |out, at| {
+            dst[out * run..(out + 1) * run].copy_from_slice(&src[at..at + run]);
+        });
+    } else {
+        kernels::for_each_strided(&out_dims, &steps, |out, at| dst[out] = src[at]);
+    }
     y
 }
 
