@@ -64,7 +64,10 @@ fn peers(dir: &Path) {
     // W1: C = A B, A Bᵀ and Aᵀ B at n = 512 and 1024, and an odd size.
     for n in [512, 1024, 1000] {
         let (a, b) = matmul_inputs(n, n, n);
-        save(&dir.join(format!("w1_{n}.safetensors")), vec![("a".into(), a.clone()), ("b".into(), b.clone())]);
+        save(
+            &dir.join(format!("w1_{n}.safetensors")),
+            vec![("a".into(), a.clone()), ("b".into(), b.clone())],
+        );
         let mut c = vec![0.0; n * n];
         for (form, name) in [(0, "a@b"), (1, "a@b.T"), (2, "a.T@b")] {
             if n == 1000 && form != 0 {
@@ -96,7 +99,7 @@ fn peers(dir: &Path) {
     for size in BLOCK_SIZES {
         let block = Block::new(size);
         let mut tensors: Vec<(String, Tensor)> =
-            block.params.iter().map(|(_, p)| (p.name.clone(), p.value.clone())).collect();
+            block.params.iter().map(|(_, p)| (p.name.clone(), (*p.value).clone())).collect();
         tensors.push(("x".into(), block.x.clone()));
         save(&dir.join(format!("w2_{}.safetensors", size.name)), tensors);
         for threads in [1, 2] {
@@ -141,7 +144,11 @@ fn peers(dir: &Path) {
         ));
     }
 
-    let json = format!("{{\"engine\": \"resgrad\", \"isa\": \"{:?}\", \"runs\": [\n{}\n]}}\n", simd::isa(), runs.join(",\n"));
+    let json = format!(
+        "{{\"engine\": \"resgrad\", \"isa\": \"{:?}\", \"runs\": [\n{}\n]}}\n",
+        simd::isa(),
+        runs.join(",\n")
+    );
     let path = dir.join("resgrad.json");
     std::fs::write(&path, json).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
     println!("wrote {} runs to {}", runs.len(), path.display());
@@ -158,7 +165,8 @@ fn status_bytes(field: &str) -> Option<u64> {
 /// Peak resident memory of two W2 steps above the memory held once the
 /// model and its input exist: what a forward and backward pass costs.
 fn memory(name: &str) {
-    let size = block_size(name).unwrap_or_else(|| panic!("--memory: unknown size `{name}` (small, medium, seed, large)"));
+    let size = block_size(name)
+        .unwrap_or_else(|| panic!("--memory: unknown size `{name}` (small, medium, seed, large)"));
     simd::set_threads(1);
     let block = Block::new(size);
     // Reset the high-water mark to the current size (Linux: clear_refs 5).
@@ -209,7 +217,8 @@ fn steps() {
             let (a, b) = matmul_inputs(n, n, n);
             let mut c = vec![0.0; n * n];
             // The textbook loop is slow: fewer runs, same median.
-            let (ms, _) = median_ms(|| kernel(a.data(), b.data(), &mut c, n, n, n), 3, Duration::from_millis(300));
+            let (ms, _) =
+                median_ms(|| kernel(a.data(), b.data(), &mut c, n, n, n), 3, Duration::from_millis(300));
             cells.push(format!("{:.1}", 2.0 * (n as f64).powi(3) / (ms * 1e6)));
         }
         writeln!(table, "| {name} | {} | {} |", cells[0], cells[1]).unwrap();

@@ -11,6 +11,7 @@
 
 use crate::nn::{ParamGrads, Params};
 use crate::tensor::Tensor;
+use std::sync::Arc;
 
 /// Something that updates parameters from their gradients.
 pub trait Optimizer {
@@ -133,7 +134,7 @@ impl Optimizer for Sgd {
         let keep = (1.0 - self.dampening) as f32;
         for (id, p) in params.iter_mut() {
             let Some(g) = grads.get(id) else { continue };
-            let p = p.value.data_mut();
+            let p = Arc::make_mut(&mut p.value).data_mut(); // copies only if a tape still holds it
             let mut d: Vec<f32> = g.data().iter().zip(p.iter()).map(|(&g, &p)| g + wd * p).collect();
             if self.momentum != 0.0 {
                 let buf = match &mut self.buffers[id.index()] {
@@ -259,7 +260,7 @@ impl Optimizer for AdamW {
             let step_size = (lr / bc1) as f32;
             let decay = (1.0 - lr * self.weight_decay) as f32;
             let (w1, b2f, w2, eps) = ((1.0 - b1) as f32, b2 as f32, (1.0 - b2) as f32, self.eps as f32);
-            let values = p.value.data_mut();
+            let values = Arc::make_mut(&mut p.value).data_mut();
             for (((p, &g), m), v) in values.iter_mut().zip(g.data()).zip(&mut s.m).zip(&mut s.v) {
                 *p *= decay;
                 *m += w1 * (g - *m); // lerp towards g

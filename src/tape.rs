@@ -22,7 +22,7 @@ use crate::tensor::Tensor;
 use smallvec::SmallVec;
 use std::cell::RefCell;
 use std::fmt;
-use std::rc::Rc;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 // ANCHOR: backward_trait
@@ -60,7 +60,7 @@ enum Origin {
 
 /// One entry of the Wengert list.
 struct Node {
-    value: Rc<Tensor>,
+    value: Arc<Tensor>,
     inputs: SmallVec<[usize; 3]>,
     origin: Origin,
     /// True if some leaf reaches this node; false for constants and for ops
@@ -106,6 +106,20 @@ impl Tape {
         self.record(value, &[], Origin::Leaf, true)
     }
 
+    /// Records a leaf whose value is shared with its owner (a parameter
+    /// store) instead of copied into the tape.
+    pub(crate) fn leaf_shared(&self, value: Arc<Tensor>) -> Var<'_> {
+        let mut nodes = self.nodes.borrow_mut();
+        nodes.push(Node {
+            value,
+            inputs: SmallVec::new(),
+            origin: Origin::Leaf,
+            requires_grad: true,
+            label: None,
+        });
+        Var { tape: self, id: nodes.len() - 1 }
+    }
+
     /// Records an input that needs no gradient, such as data or targets.
     /// Ops on constants alone are skipped by the reverse sweep.
     pub fn constant(&self, value: Tensor) -> Var<'_> {
@@ -140,7 +154,7 @@ impl Tape {
     fn record(&self, value: Tensor, inputs: &[Var<'_>], origin: Origin, requires_grad: bool) -> Var<'_> {
         let mut nodes = self.nodes.borrow_mut();
         nodes.push(Node {
-            value: Rc::new(value),
+            value: Arc::new(value),
             inputs: inputs.iter().map(|v| v.id).collect(),
             origin,
             requires_grad,
@@ -362,8 +376,8 @@ impl<'t> Var<'t> {
     }
 
     /// The node's value. Cheap: values are shared, not copied.
-    pub fn value(&self) -> Rc<Tensor> {
-        Rc::clone(&self.tape.nodes.borrow()[self.id].value)
+    pub fn value(&self) -> Arc<Tensor> {
+        Arc::clone(&self.tape.nodes.borrow()[self.id].value)
     }
 
     /// The shape of the node's value.

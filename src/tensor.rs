@@ -17,10 +17,14 @@ use std::fmt;
 /// assert_eq!(t.get(&[1, 0]), 4.0);
 /// assert_eq!(t.to_string(), "tensor([[1., 2., 3.],\n        [4., 5., 6.]], shape=[2, 3])");
 /// ```
-#[derive(PartialEq)]
 pub struct Tensor {
     data: Vec<f32>,
     shape: Shape,
+    /// The buffer came from the [`pool`] and goes back to it when dropped.
+    /// Buffers from elsewhere (`from_vec`) are freed as usual, so that the
+    /// pool holds only what its own users asked for and cannot grow step
+    /// after step.
+    pooled: bool,
 }
 // ANCHOR_END: tensor
 
@@ -40,18 +44,18 @@ impl Tensor {
                 data.len()
             );
         }
-        Tensor { data, shape }
+        Tensor { data, shape, pooled: false }
     }
 
     /// A rank-0 tensor holding one value.
     pub fn scalar(value: f32) -> Tensor {
-        Tensor { data: vec![value], shape: Shape::scalar() }
+        Tensor { data: vec![value], shape: Shape::scalar(), pooled: false }
     }
 
     /// Every element set to `value`.
     pub fn full(shape: impl Into<Shape>, value: f32) -> Tensor {
         let shape = shape.into();
-        Tensor { data: pool::filled(shape.numel(), value), shape }
+        Tensor { data: pool::filled(shape.numel(), value), shape, pooled: true }
     }
 
     /// A tensor whose every element the caller is about to overwrite (a
@@ -60,7 +64,7 @@ impl Tensor {
     /// value.
     pub(crate) fn for_overwrite(shape: impl Into<Shape>) -> Tensor {
         let shape = shape.into();
-        Tensor { data: pool::stale(shape.numel()), shape }
+        Tensor { data: pool::stale(shape.numel()), shape, pooled: true }
     }
 
     /// Every element 0.
@@ -77,7 +81,7 @@ impl Tensor {
     pub fn uniform(shape: impl Into<Shape>, lo: f32, hi: f32, rng: &mut Rng) -> Tensor {
         let shape = shape.into();
         let data = (0..shape.numel()).map(|_| rng.uniform_in(lo, hi)).collect();
-        Tensor { data, shape }
+        Tensor { data, shape, pooled: false }
     }
 
     /// Samples drawn from a normal distribution with the given mean and
@@ -85,7 +89,7 @@ impl Tensor {
     pub fn normal(shape: impl Into<Shape>, mean: f32, std: f32, rng: &mut Rng) -> Tensor {
         let shape = shape.into();
         let data = (0..shape.numel()).map(|_| mean + std * rng.normal()).collect();
-        Tensor { data, shape }
+        Tensor { data, shape, pooled: false }
     }
 
     /// The `n x n` identity matrix.
@@ -190,14 +194,14 @@ impl Tensor {
                 shape.numel()
             );
         }
-        Tensor { data: std::mem::take(&mut self.data), shape }
+        Tensor { data: std::mem::take(&mut self.data), shape, pooled: self.pooled }
     }
 
     /// A new tensor with `f` applied to every element.
     pub fn map(&self, f: impl Fn(f32) -> f32) -> Tensor {
         let mut data = pool::stale(self.data.len());
         data.iter_mut().zip(&self.data).for_each(|(y, &x)| *y = f(x));
-        Tensor { data, shape: self.shape.clone() }
+        Tensor { data, shape: self.shape.clone(), pooled: true }
     }
 
     /// A new tensor with `f` applied to matching elements of `self` and
@@ -209,7 +213,7 @@ impl Tensor {
         for (y, (&a, &b)) in data.iter_mut().zip(self.data.iter().zip(&other.data)) {
             *y = f(a, b);
         }
-        Tensor { data, shape: self.shape.clone() }
+        Tensor { data, shape: self.shape.clone(), pooled: true }
     }
 
     /// The largest absolute difference to `other` (same shape), handy in tests.
@@ -230,7 +234,7 @@ impl Clone for Tensor {
     fn clone(&self) -> Tensor {
         let mut data = pool::stale(self.data.len());
         data.copy_from_slice(&self.data);
-        Tensor { data, shape: self.shape.clone() }
+        Tensor { data, shape: self.shape.clone(), pooled: true }
     }
 }
 
@@ -238,7 +242,16 @@ impl Clone for Tensor {
 /// the same length.
 impl Drop for Tensor {
     fn drop(&mut self) {
-        pool::give(std::mem::take(&mut self.data));
+        if self.pooled {
+            pool::give(std::mem::take(&mut self.data));
+        }
+    }
+}
+
+/// Equal shapes and equal elements (where the buffer came from does not matter).
+impl PartialEq for Tensor {
+    fn eq(&self, other: &Tensor) -> bool {
+        self.shape == other.shape && self.data == other.data
     }
 }
 // ANCHOR_END: tensor_drop

@@ -42,7 +42,8 @@ impl BlockSize {
     /// the QKV and output projections, the two feed-forward layers, and the
     /// two attention products. Backward costs twice this.
     pub fn forward_flops(&self) -> f64 {
-        let (bt, d, t, ff) = ((self.batch * self.seq) as f64, self.d_model as f64, self.seq as f64, self.ff as f64);
+        let (bt, d, t, ff) =
+            ((self.batch * self.seq) as f64, self.d_model as f64, self.seq as f64, self.ff as f64);
         2.0 * (bt * d * 3.0 * d + bt * d * d + 2.0 * bt * d * ff + 2.0 * bt * t * d)
     }
 }

@@ -17,7 +17,7 @@ fn gradcheck_layer(params: &Params, x: Tensor, forward: impl for<'t> Fn(&Ctx<'t>
     // long enough for any of them.
     let params: &'static Params = Box::leak(Box::new(params.clone()));
     let mut inputs = vec![x];
-    inputs.extend(params.iter().map(|(_, p)| p.value.clone()));
+    inputs.extend(params.iter().map(|(_, p)| (*p.value).clone()));
     assert_gradcheck(
         |tape, v| {
             let ctx = Ctx::eval(tape, params);
@@ -94,7 +94,7 @@ fn layers_pass_gradcheck_for_inputs_and_parameters() {
     let mut params = Params::new();
     let norm = LayerNorm::new(&mut params.scope("norm"), 4);
     for (_, p) in params.iter_mut() {
-        p.value = Tensor::normal(p.value.shape(), 0.5, 0.5, &mut rng); // exercise gain and shift
+        p.value = Tensor::normal(p.value.shape(), 0.5, 0.5, &mut rng).into(); // exercise gain and shift
     }
     gradcheck_layer(&params, x.clone(), |ctx, x| norm.forward(ctx, x));
 
@@ -106,7 +106,7 @@ fn layers_pass_gradcheck_for_inputs_and_parameters() {
         let mut params = Params::new();
         let mha = MultiHeadAttention::new(&mut params.scope("attn"), 4, 2, 0.0, true, &mut rng);
         for (_, p) in params.iter_mut() {
-            p.value = Tensor::normal(p.value.shape(), 0.0, 0.5, &mut rng); // nonzero biases too
+            p.value = Tensor::normal(p.value.shape(), 0.0, 0.5, &mut rng).into(); // nonzero biases too
         }
         gradcheck_layer(&params, x.clone(), |ctx, x| mha.attend(ctx, x, x, x, causal).0);
     }

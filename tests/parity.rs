@@ -62,7 +62,7 @@ fn load_params(fx: &Fixture, params: &mut Params) {
     ours.sort();
     assert_eq!(ours, fx.names_under("param."), "{}: parameter names differ from PyTorch's", fx.name);
     for (_, p) in params.iter_mut() {
-        p.value = fx.t(&format!("param.{}", p.name));
+        p.value = fx.t(&format!("param.{}", p.name)).into();
     }
 }
 // ANCHOR_END: load_params

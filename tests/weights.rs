@@ -24,7 +24,7 @@ fn model(seed: u64) -> Params {
     // LayerNorm starts at ones and zeros whatever the seed; make it differ too.
     for (_, p) in params.iter_mut() {
         if p.name.starts_with("norm.") {
-            for v in p.value.data_mut() {
+            for v in std::sync::Arc::make_mut(&mut p.value).data_mut() {
                 *v += rng.normal();
             }
         }

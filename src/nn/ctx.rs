@@ -63,8 +63,9 @@ impl<'t> Ctx<'t> {
     pub fn param(&self, id: ParamId) -> Var<'t> {
         self.params.check(id);
         let mut leaves = self.leaves.borrow_mut();
-        *leaves[id.index]
-            .get_or_insert_with(|| self.tape.leaf(self.params.get(id).clone()).label(self.params.name(id)))
+        *leaves[id.index].get_or_insert_with(|| {
+            self.tape.leaf_shared(self.params.get_shared(id)).label(self.params.name(id))
+        })
     }
     // ANCHOR_END: ctx_param
 

@@ -10,6 +10,7 @@
 use crate::tensor::Tensor;
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(0);
@@ -35,7 +36,12 @@ pub struct Param {
     /// The full `state_dict` name, e.g. `linear1.weight`.
     pub name: String,
     /// The current value, updated in place by optimisers.
-    pub value: Tensor,
+    ///
+    /// Shared, not copied, with the tape of a forward pass that reads it
+    /// ([`Ctx::param`](super::Ctx::param)), so a training step does not
+    /// copy every weight. Write through [`Arc::make_mut`] (or
+    /// [`Params::get_mut`]): it copies only if a tape still holds the value.
+    pub value: Arc<Tensor>,
 }
 
 // ANCHOR: params_store
@@ -111,7 +117,7 @@ impl Params {
             );
         }
         self.by_name.insert(name.clone(), self.entries.len());
-        self.entries.push(Param { name, value });
+        self.entries.push(Param { name, value: Arc::new(value) });
         ParamId { store: self.id, index: self.entries.len() - 1 }
     }
 
@@ -126,7 +132,14 @@ impl Params {
     #[track_caller]
     pub fn get_mut(&mut self, id: ParamId) -> &mut Tensor {
         self.check(id);
-        &mut self.entries[id.index].value
+        Arc::make_mut(&mut self.entries[id.index].value)
+    }
+
+    /// The shared value of a parameter, as a tape records it.
+    #[track_caller]
+    pub(crate) fn get_shared(&self, id: ParamId) -> Arc<Tensor> {
+        self.check(id);
+        Arc::clone(&self.entries[id.index].value)
     }
 
     /// The name of a parameter.

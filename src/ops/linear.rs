@@ -103,7 +103,9 @@ impl Backward for Linear {
             dy
         };
         let product = rows * inp * out > 0; // else an empty sum: zeros
-        let fresh = |s: &crate::Shape| if product { Tensor::for_overwrite(s.clone()) } else { Tensor::zeros(s.clone()) };
+        let fresh = |s: &crate::Shape| {
+            if product { Tensor::for_overwrite(s.clone()) } else { Tensor::zeros(s.clone()) }
+        };
         let (mut dx, mut dw) = (fresh(xv.shape()), fresh(w.shape()));
         if product {
             kernels::matmul(dz.data(), w.data(), dx.data_mut(), rows, out, inp); // dx = dz W

@@ -64,7 +64,8 @@ impl Backward for MatMul {
             return vec![Tensor::zeros(a.shape()), Tensor::zeros(b.shape())];
         }
         // Every element of both is written below.
-        let (mut da, mut db) = (Tensor::for_overwrite(a.shape().clone()), Tensor::for_overwrite(b.shape().clone()));
+        let (mut da, mut db) =
+            (Tensor::for_overwrite(a.shape().clone()), Tensor::for_overwrite(b.shape().clone()));
         // With a shared right-hand matrix the batch folds into the rows:
         // A is [batch*M, K] and dY is [batch*M, N], and dB sums over the
         // batch by itself. Transposes are read in place, never copied.
