@@ -28,6 +28,7 @@
 //! each product before adding it and can differ from them in the last bits.
 
 use crate::simd;
+use std::sync::Mutex;
 
 /// A read-only matrix view: element `(i, j)` is `data[i * rs + j * cs]`.
 ///
@@ -270,12 +271,10 @@ pub fn gemm_with(a: MatRef<'_>, b: MatRef<'_>, c: &mut [f32], isa: simd::Isa, th
     // Split the rows into bands of whole tiles; each thread packs its own
     // panels and writes only its own band of `c`. This thread takes the first.
     let band = m.div_ceil(threads).div_ceil(simd::MR_MAX) * simd::MR_MAX;
-    let (first, rest) = c.split_at_mut((band * n).min(c.len()));
-    std::thread::scope(|scope| {
-        for (t, c_band) in rest.chunks_mut(band * n).enumerate() {
-            scope.spawn(move || simd::gemm_rows(isa, &a, &b, c_band, (t + 1) * band));
-        }
-        simd::gemm_rows(isa, &a, &b, first, 0);
+    let bands: Vec<Mutex<&mut [f32]>> = c.chunks_mut(band * n).map(Mutex::new).collect();
+    simd::run_parallel(bands.len(), &|t| {
+        let mut c_band = bands[t].lock().unwrap_or_else(|e| e.into_inner()); // never contended
+        simd::gemm_rows(isa, &a, &b, &mut c_band, t * band);
     });
 }
 // ANCHOR_END: gemm

@@ -1,20 +1,30 @@
-//! Choosing the instruction set and the number of threads, once.
+//! Choosing the instruction set and the number of threads, once, and the
+//! worker threads that share a matrix product.
 //!
-//! This is the only module of resgrad with `unsafe` code, and the only
-//! `unsafe` it holds is calling a function compiled with
-//! `#[target_feature]` (AVX-512 or AVX2 + FMA). Such a call is sound only
-//! on a processor that has those features, which is checked here: an
-//! [`Isa`] other than `Portable` is used only after
-//! [`Isa::available`] confirmed it with `is_x86_feature_detected!`.
+//! This is the only module of resgrad with `unsafe` code. It holds two kinds:
 //!
-//! The functions compiled for each instruction set are the same generic
-//! Rust loops (`gemm::gemm_rows`); `#[target_feature]` only lets the
-//! compiler use wider registers and fused multiply-add for them.
+//! 1. Calling a function compiled with `#[target_feature]` (AVX-512 or
+//!    AVX2 + FMA). Such a call is sound only on a processor that has those
+//!    features, which is checked here: an [`Isa`] other than `Portable` is
+//!    used only after [`Isa::available`] confirmed it with
+//!    `is_x86_feature_detected!`. The functions compiled for each
+//!    instruction set are the same generic Rust loops (`gemm::gemm_rows`);
+//!    `#[target_feature]` only lets the compiler use wider registers and
+//!    fused multiply-add for them.
+//! 2. Handing a borrowed closure to a worker thread that outlives the call
+//!    ([`run_parallel`]): the same promise `std::thread::scope` makes, that
+//!    the call does not return until every worker is done with the closure,
+//!    kept by waiting for each task's completion message. The workers are
+//!    started once and kept, because starting threads for every product
+//!    costs tens of microseconds, as much as a small product itself.
 #![allow(unsafe_code)]
 
 use crate::gemm::{MatRef, gemm_rows as generic};
-use std::sync::OnceLock;
+use std::cell::Cell;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
+use std::sync::{Mutex, OnceLock};
 
 /// The largest tile height of any instruction set; threads split the rows
 /// of a product into bands that are a multiple of it.
@@ -147,4 +157,155 @@ fn gemm_avx512(a: &MatRef<'_>, b: &MatRef<'_>, c: &mut [f32], row0: usize) {
 #[target_feature(enable = "avx2,fma")]
 fn gemm_avx2(a: &MatRef<'_>, b: &MatRef<'_>, c: &mut [f32], row0: usize) {
     generic::<6, 16, true>(a, b, c, row0)
+}
+
+// ---------------------------------------------------------------------------
+// Worker threads
+// ---------------------------------------------------------------------------
+
+/// A job with its borrow erased; see the SAFETY comment in [`run_parallel`].
+type Job = &'static (dyn Fn(usize) + Sync);
+
+/// One call of a job on a worker, and where to report that it has ended.
+struct Task {
+    job: Job,
+    index: usize,
+    done: Sender<std::thread::Result<()>>,
+}
+
+/// The workers' inboxes, started on first use and kept for the process.
+static WORKERS: Mutex<Vec<Sender<Task>>> = Mutex::new(Vec::new());
+
+thread_local! {
+    /// True on a worker thread: a job that itself runs jobs in parallel
+    /// runs them inline there, so that no worker ever waits for a worker.
+    static ON_WORKER: Cell<bool> = const { Cell::new(false) };
+}
+
+/// How many times an idle worker polls its inbox before it sleeps: about
+/// 50 microseconds, long enough to catch the next product of a training
+/// step without paying for a wake-up, short enough not to hold a core.
+const SPIN: usize = 1 << 12;
+
+fn worker(inbox: Receiver<Task>) {
+    ON_WORKER.set(true);
+    loop {
+        let mut task = None;
+        for _ in 0..SPIN {
+            match inbox.try_recv() {
+                Ok(t) => {
+                    task = Some(t);
+                    break;
+                }
+                Err(TryRecvError::Empty) => std::hint::spin_loop(),
+                Err(TryRecvError::Disconnected) => return,
+            }
+        }
+        let Some(task) = task.or_else(|| inbox.recv().ok()) else { return };
+        let result = catch_unwind(AssertUnwindSafe(|| (task.job)(task.index)));
+        // The task, and with it the job's borrow, ends here; the caller
+        // learns of it from this message (or from the sender being dropped).
+        let _ = task.done.send(result);
+    }
+}
+
+// ANCHOR: run_parallel
+/// Calls `job(0)`, …, `job(n - 1)`, `job(0)` on the calling thread and the
+/// others on worker threads, and returns when all have returned. A panic
+/// in any of them is passed on to the caller, after all have ended.
+pub(crate) fn run_parallel(n: usize, job: &(dyn Fn(usize) + Sync)) {
+    if n <= 1 || ON_WORKER.get() {
+        (0..n).for_each(job);
+        return;
+    }
+    // SAFETY: this erases the borrow of `job` so that worker threads, which
+    // live longer than this call, can hold it. It is sound because the
+    // borrow is used only inside this call: every `Task` holding it is sent
+    // with a clone of `done_tx`, and below we wait until every such sender
+    // is gone (each task sends once and is then dropped, or is dropped
+    // unsent), so no worker can touch `job` after we return or unwind. Our
+    // own `job(0)` runs under `catch_unwind` so that even its panic waits.
+    let erased: Job = unsafe { std::mem::transmute::<&(dyn Fn(usize) + Sync), Job>(job) };
+    let (done_tx, done_rx) = mpsc::channel();
+    let mut inline = Vec::new();
+    {
+        let mut workers = WORKERS.lock().unwrap_or_else(|e| e.into_inner());
+        while workers.len() < n - 1 {
+            let (tx, rx) = mpsc::channel();
+            let spawned =
+                std::thread::Builder::new().name(format!("resgrad-worker-{}", workers.len())).spawn(|| worker(rx));
+            if spawned.is_err() {
+                break; // no more threads: the rest run here
+            }
+            workers.push(tx);
+        }
+        for index in 1..n {
+            let task = Task { job: erased, index, done: done_tx.clone() };
+            match workers.get(index - 1).map(|w| w.send(task)) {
+                Some(Ok(())) => {}
+                _ => inline.push(index), // no worker for it (or it has gone): run it here
+            }
+        }
+    }
+    drop(done_tx);
+    let mine = catch_unwind(AssertUnwindSafe(|| {
+        job(0);
+        inline.iter().for_each(|&i| job(i));
+    }));
+    let mut panic = mine.err();
+    // Ends when every task has reported, or its sender was dropped unsent.
+    while let Ok(result) = done_rx.recv() {
+        if let Err(p) = result {
+            panic.get_or_insert(p);
+        }
+    }
+    if let Some(p) = panic {
+        resume_unwind(p);
+    }
+}
+// ANCHOR_END: run_parallel
+
+#[cfg(test)]
+mod tests {
+    use super::run_parallel;
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn every_index_runs_exactly_once_with_borrowed_data() {
+        for n in [1, 2, 3, 8] {
+            let seen: Vec<AtomicUsize> = (0..n).map(|_| AtomicUsize::new(0)).collect();
+            let out = Mutex::new(Vec::new());
+            run_parallel(n, &|i| {
+                seen[i].fetch_add(1, Ordering::SeqCst);
+                out.lock().unwrap().push(i * 10);
+            });
+            assert!(seen.iter().all(|s| s.load(Ordering::SeqCst) == 1), "n = {n}");
+            let mut out = out.into_inner().unwrap();
+            out.sort();
+            assert_eq!(out, (0..n).map(|i| i * 10).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn a_panic_on_a_worker_reaches_the_caller_after_every_job_ended() {
+        let finished = AtomicUsize::new(0);
+        let result = std::panic::catch_unwind(|| {
+            run_parallel(2, &|i| {
+                if i == 1 {
+                    panic!("job 1 failed");
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                finished.fetch_add(1, Ordering::SeqCst);
+            })
+        });
+        assert!(result.is_err(), "the worker's panic is passed on");
+        assert_eq!(finished.load(Ordering::SeqCst), 1, "job 0 ran to its end first");
+        // The workers survive a panicking job.
+        let count = AtomicUsize::new(0);
+        run_parallel(2, &|_| {
+            count.fetch_add(1, Ordering::SeqCst);
+        });
+        assert_eq!(count.load(Ordering::SeqCst), 2);
+    }
 }

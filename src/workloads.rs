@@ -165,6 +165,78 @@ impl TinyMlp {
     // ANCHOR_END: w3_step
 }
 
+/// One W3 block's weights as plain arrays, `(W1, W2)`, row-major 16 x 16.
+pub type TinyWeights = ([f32; 256], [f32; 256]);
+
+impl TinyMlp {
+    /// The weights and the input as plain arrays, for [`step_by_hand`](Self::step_by_hand).
+    pub fn arrays(&self) -> (Vec<TinyWeights>, [f32; 16]) {
+        let ws = self
+            .weights
+            .iter()
+            .map(|(a, b)| (a.data().try_into().expect("16 x 16"), b.data().try_into().expect("16 x 16")))
+            .collect();
+        (ws, self.x.data().try_into().expect("1 x 16"))
+    }
+
+    // ANCHOR: w3_by_hand
+    /// W3 with no tape: plain loops over arrays, the gradient derived by
+    /// hand. The floor that the tape's per-op overhead is measured against,
+    /// and a check on it (`tests/workloads.rs`). Returns `sum(y)`, `dL/dx`
+    /// and the weights' gradients in the order of [`step`](Self::step).
+    pub fn step_by_hand(ws: &[TinyWeights], x: &[f32; 16]) -> (f32, [f32; 16], Vec<[f32; 256]>) {
+        const W: usize = 16;
+        let depth = ws.len();
+        let (mut ys, mut hs) = (vec![*x], Vec::with_capacity(depth)); // block inputs, hidden activations
+        for (w1, w2) in ws {
+            let y = ys[ys.len() - 1];
+            let mut h = [0.0f32; W]; // h = relu(y W1)
+            for (i, &yi) in y.iter().enumerate() {
+                for (j, hj) in h.iter_mut().enumerate() {
+                    *hj += yi * w1[i * W + j];
+                }
+            }
+            h.iter_mut().for_each(|v| *v = v.max(0.0));
+            let mut next = y; // y + h W2
+            for (i, &hi) in h.iter().enumerate() {
+                for (j, nj) in next.iter_mut().enumerate() {
+                    *nj += hi * w2[i * W + j];
+                }
+            }
+            hs.push(h);
+            ys.push(next);
+        }
+        let loss = ys[depth].iter().sum();
+        let mut dy = [1.0f32; W]; // d sum(y) / dy
+        let mut dws = vec![[0.0f32; 256]; 2 * depth];
+        for (l, (w1, w2)) in ws.iter().enumerate().rev() {
+            let (y, h) = (&ys[l], &hs[l]);
+            let mut dh = [0.0f32; W];
+            for i in 0..W {
+                for j in 0..W {
+                    dws[2 * l + 1][i * W + j] = h[i] * dy[j]; // dW2 = hᵀ dy
+                    dh[i] += w2[i * W + j] * dy[j]; // dh = dy W2ᵀ
+                }
+            }
+            for (d, &v) in dh.iter_mut().zip(h) {
+                if v <= 0.0 {
+                    *d = 0.0; // through the ReLU
+                }
+            }
+            let mut dx = dy; // the skip passes dy unchanged
+            for i in 0..W {
+                for j in 0..W {
+                    dws[2 * l][i * W + j] = y[i] * dh[j]; // dW1 = yᵀ dh
+                    dx[i] += w1[i * W + j] * dh[j]; // plus dh W1ᵀ
+                }
+            }
+            dy = dx;
+        }
+        (loss, dy, dws)
+    }
+    // ANCHOR_END: w3_by_hand
+}
+
 impl Default for TinyMlp {
     fn default() -> TinyMlp {
         TinyMlp::new()
