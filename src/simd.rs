@@ -232,8 +232,9 @@ pub(crate) fn run_parallel(n: usize, job: &(dyn Fn(usize) + Sync)) {
         let mut workers = WORKERS.lock().unwrap_or_else(|e| e.into_inner());
         while workers.len() < n - 1 {
             let (tx, rx) = mpsc::channel();
-            let spawned =
-                std::thread::Builder::new().name(format!("resgrad-worker-{}", workers.len())).spawn(|| worker(rx));
+            let spawned = std::thread::Builder::new()
+                .name(format!("resgrad-worker-{}", workers.len()))
+                .spawn(|| worker(rx));
             if spawned.is_err() {
                 break; // no more threads: the rest run here
             }

@@ -113,7 +113,7 @@ impl Block {
         let ctx = Ctx::train(&tape, &self.params, 0);
         let x = tape.leaf(self.x.clone());
         let loss = self.layer.forward_batch_first(&ctx, x, false).sum();
-        let grads = tape.backward(loss);
+        let grads = tape.backward_leaves(loss); // a training step needs no other gradient
         BlockStep { loss: loss.value().item(), dx: grads[x].clone(), grads: ctx.param_grads(&grads) }
     }
     // ANCHOR_END: w2_block
@@ -158,7 +158,7 @@ impl TinyMlp {
             y = y + y.matmul(w1).relu().matmul(w2); // y + relu(y W1) W2
         }
         let loss = y.sum();
-        let grads = tape.backward(loss);
+        let grads = tape.backward_leaves(loss);
         let dw = ws.iter().flat_map(|&(w1, w2)| [grads[w1].clone(), grads[w2].clone()]).collect();
         (loss.value().item(), grads[x].clone(), dw)
     }

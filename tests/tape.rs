@@ -353,3 +353,22 @@ fn every_shape_error_points_at_the_callers_line() {
     assert_panics_at(line!(), || drop(tape.backward(x)));
 }
 // ANCHOR_END: callers_line
+
+#[test]
+fn backward_leaves_gives_the_leaves_the_same_gradients_and_frees_the_rest() {
+    let mut rng = Rng::new(11);
+    let tape = Tape::new();
+    let x = tape.leaf(Tensor::normal([3, 4], 0.0, 1.0, &mut rng));
+    let w = tape.leaf(Tensor::normal([4, 4], 0.0, 1.0, &mut rng));
+    let h = x.matmul(w).relu();
+    let loss = (x + h).sum(); // x is used twice: the skip and the branch
+    let all = tape.backward(loss);
+    let leaves = tape.backward_leaves(loss);
+    assert_eq!(leaves[x], all[x], "bit for bit: the same rules in the same order");
+    assert_eq!(leaves[w], all[w]);
+    assert!(all.get(h).is_some(), "backward keeps the op's gradient");
+    let asked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| leaves.get(h).cloned()));
+    let message = asked.expect_err("an op's gradient was freed").downcast::<String>().unwrap();
+    assert!(message.contains("was freed during the sweep"), "{message}");
+    assert!(message.contains("call tape.backward(loss)"), "{message}");
+}

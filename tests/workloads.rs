@@ -29,7 +29,8 @@ fn the_tiny_mlp_on_the_tape_agrees_with_its_hand_written_twin() {
 
 #[test]
 fn the_block_sizes_are_the_issues_and_the_block_step_covers_every_parameter() {
-    let dims: Vec<_> = BLOCK_SIZES.iter().map(|s| (s.name, s.batch, s.seq, s.d_model, s.heads, s.ff)).collect();
+    let dims: Vec<_> =
+        BLOCK_SIZES.iter().map(|s| (s.name, s.batch, s.seq, s.d_model, s.heads, s.ff)).collect();
     assert_eq!(
         dims,
         [

@@ -100,7 +100,7 @@ def torch_block(size, inputs):
         out = {"x": sums(x.grad.numpy())}
         for name, p in layer.named_parameters():
             out[name] = sums(p.grad.numpy())
-        return float(loss), out
+        return float(loss.detach()), out
 
     return step, results
 
@@ -134,7 +134,7 @@ def torch_mlp(inputs):
         for i, (w1, w2) in enumerate(ws):
             out[f"w1.{i}"] = sums(w1.grad.numpy())
             out[f"w2.{i}"] = sums(w2.grad.numpy())
-        return float(loss), out
+        return float(loss.detach()), out
 
     return step, results
 
