@@ -210,7 +210,7 @@ fn steps() {
         rows.push(("5b. wide SIMD: AVX-512 (12 x 32)".into(), Box::new(packed(Isa::Avx512, 1))));
     }
     let best = simd::isa();
-    rows.push((format!("6. threads: {best:?} on 2 threads"), Box::new(packed(best, 2))));
+    rows.push((format!("6. threads: {} on 2 threads", best.name()), Box::new(packed(best, 2))));
     for (name, kernel) in &rows {
         let mut cells = Vec::new();
         for n in [512, 1024] {

@@ -79,12 +79,16 @@ impl<'a> MatRef<'a> {
 }
 
 /// Depth of a block: how much of the shared axis one pass of the
-/// micro-kernel covers. `KC × NR` floats of packed `B` (32 KiB for
-/// `NR = 32`) stay in the L1 cache while the kernel runs.
-pub(crate) const KC: usize = 256;
+/// micro-kernel covers (deeper products are cut into equal blocks of at
+/// most this). Each block ends with the tile of `C` read, added to and
+/// written back, so deep blocks mean few trips to `C`, which for large
+/// products lives far out in the caches. The kernel's `KC × NR` panel of
+/// packed `B` (128 KiB for `NR = 32`) then streams from L2, which is fast
+/// enough: per step the kernel loads 176 bytes and does 384 multiply-adds.
+pub(crate) const KC: usize = 1024;
 /// Rows of `A` packed at once: `MC × KC` floats (192 KiB) stay in L2.
-pub(crate) const MC: usize = 192;
-/// Columns of `B` packed at once: `KC × NC` floats (2 MiB) stay in L3.
+pub(crate) const MC: usize = 48;
+/// Columns of `B` packed at once: `KC × NC` floats (8 MiB) stay in L3.
 pub(crate) const NC: usize = 2048;
 
 // ANCHOR: micro_kernel
@@ -140,11 +144,28 @@ fn pack<const R: usize>(x: &MatRef<'_>, i0: usize, mc: usize, p0: usize, kc: usi
                 }
             }
         } else if x.cs == 1 {
-            // Row-major view: read each row once, scatter it down the panel.
+            // Row-major view: a transpose. Take 8 columns of all R rows into
+            // a small block (fixed sizes, so it stays in registers or L1),
+            // then write the block out as 8 whole panel rows.
+            let mut p = 0;
+            while p + 8 <= kc {
+                let mut block = [[0.0f32; R]; 8];
+                for i in 0..rows {
+                    let start = (first + i) * x.rs + p0 + p;
+                    let src: &[f32; 8] = x.data[start..start + 8].try_into().expect("8 values");
+                    for (q, &v) in src.iter().enumerate() {
+                        block[q][i] = v;
+                    }
+                }
+                for (dst, col) in panel[p * R..(p + 8) * R].chunks_exact_mut(R).zip(&block) {
+                    dst.copy_from_slice(col);
+                }
+                p += 8;
+            }
             for i in 0..rows {
                 let start = (first + i) * x.rs + p0;
-                for (dst, &v) in panel.chunks_exact_mut(R).zip(&x.data[start..start + kc]) {
-                    dst[i] = v;
+                for (q, &v) in x.data[start + p..start + kc].iter().enumerate() {
+                    panel[(p + q) * R + i] = v; // the last kc % 8 columns
                 }
             }
         } else {
@@ -204,8 +225,10 @@ fn blocks<const MR: usize, const NR: usize, const FMA: bool>(
 ) {
     for j0 in (0..n).step_by(NC) {
         let nc = NC.min(n - j0);
-        for p0 in (0..k).step_by(KC) {
-            let kc = KC.min(k - p0);
+        // Equal blocks of at most KC: k = 1040 runs as 2 x 520, not 1024 + 16.
+        let depth = k.div_ceil(k.div_ceil(KC));
+        for p0 in (0..k).step_by(depth) {
+            let kc = depth.min(k - p0);
             pack::<NR>(&b.t(), j0, nc, p0, kc, b_pack);
             for i0 in (0..m).step_by(MC) {
                 let mc = MC.min(m - i0);

@@ -79,10 +79,11 @@ proptest! {
 
 #[test]
 fn packed_gemm_agrees_with_the_reference_across_every_block_edge() {
-    // Sizes straddling KC = 256, MC = 192, NC = 2048 and every tile height
-    // and width (12 x 32, 6 x 16, 4 x 8), with transposed operands.
+    // Sizes straddling KC = 1024 (k = 1025 runs as two blocks of 513, 2049
+    // as three), MC = 48, NC = 2048 and every tile height and width
+    // (12 x 32, 6 x 16, 4 x 8), with transposed operands.
     let mut rng = resgrad::Rng::new(5);
-    for &(m, k, n) in &[(13, 257, 33), (193, 3, 17), (25, 513, 65), (3, 40, 2049), (7, 1, 1), (200, 300, 40)]
+    for &(m, k, n) in &[(13, 1025, 33), (49, 3, 17), (97, 2049, 9), (3, 40, 2049), (7, 1, 1), (200, 300, 40)]
     {
         let a: Vec<f32> = (0..m * k).map(|_| rng.uniform_in(-1.0, 1.0)).collect();
         let b: Vec<f32> = (0..k * n).map(|_| rng.uniform_in(-1.0, 1.0)).collect();
@@ -96,7 +97,9 @@ fn packed_gemm_agrees_with_the_reference_across_every_block_edge() {
 fn the_thread_count_and_the_fused_instruction_sets_give_the_same_bits() {
     // Each element is the same sequence of fused multiply-adds whatever the
     // tile size and however the rows are split between threads.
-    let (m, k, n) = (300, 600, 200); // over THREAD_MIN_WORK, so threads really run
+    // Over THREAD_MIN_WORK, so threads really run, and deeper than KC, so
+    // every element is summed over two blocks.
+    let (m, k, n) = (150, 1100, 100);
     let mut rng = resgrad::Rng::new(9);
     let a: Vec<f32> = (0..m * k).map(|_| rng.uniform_in(-1.0, 1.0)).collect();
     let b: Vec<f32> = (0..k * n).map(|_| rng.uniform_in(-1.0, 1.0)).collect();
