@@ -1,25 +1,29 @@
 //! Buffer reuse: freed tensor storage is kept and handed to the next tensor
-//! of the same length.
+//! that fits it.
 //!
 //! A training step allocates the same buffers, in the same order, at every
 //! step: each op's output, each gradient. Returning them to the system
 //! allocator and asking again costs more than the arithmetic on small and
 //! medium models: the allocator gives large blocks back to the kernel, and
 //! every page of the next block faults on first touch. So a [`Tensor`]
-//! gives its buffer back here when it is dropped, and the next tensor of the
-//! same length takes it instead of allocating.
+//! gives its buffer back here when it is dropped, and the next tensor that
+//! fits it takes it instead of allocating.
 //!
-//! The cache is per thread (tensors live on the thread that runs the tape),
-//! keyed by exact length, and holds at most [`limit`] bytes; anything beyond
-//! is freed. Lengths up to [`SMALL`] find their list by indexing, longer
-//! ones through a hash map: a deep, narrow network makes thousands of tiny
-//! tensors per step, and for those the system allocator's bookkeeping
-//! costs more than the arithmetic.
+//! The cache is per thread (tensors live on the thread that runs the tape)
+//! and holds at most [`limit`] bytes; anything beyond is freed. Lengths up
+//! to [`SMALL`] are matched exactly, through an array of free lists: a deep,
+//! narrow network makes thousands of tiny tensors per step, and for those
+//! the system allocator's bookkeeping costs more than the arithmetic. A
+//! longer request takes the smallest cached buffer that holds it, if that
+//! buffer is at most twice its size: an activation freed in the forward
+//! pass can then hold a gradient of another shape in the backward pass, so
+//! the cache needs about what a step holds at its peak, not the sum of the
+//! peaks of every length.
 //!
 //! [`Tensor`]: crate::Tensor
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 /// Lengths up to this many `f32`s have their free list in an array.
 pub const SMALL: usize = 4096;
@@ -43,27 +47,47 @@ pub struct PoolStats {
 struct Pool {
     /// Free lists of lengths 1..=SMALL, indexed by length.
     small: Vec<Vec<Vec<f32>>>,
-    /// Free lists of longer buffers, by length.
-    free: HashMap<usize, Vec<Vec<f32>>>,
+    /// Free lists of longer buffers, by capacity.
+    free: BTreeMap<usize, Vec<Vec<f32>>>,
     limit: usize,
     stats: PoolStats,
 }
 
 thread_local! {
     static POOL: RefCell<Pool> =
-        RefCell::new(Pool { small: Vec::new(), free: HashMap::new(), limit: DEFAULT_LIMIT, stats: PoolStats::default() });
+        RefCell::new(Pool { small: Vec::new(), free: BTreeMap::new(), limit: DEFAULT_LIMIT, stats: PoolStats::default() });
 }
 
 impl Pool {
-    /// The free list for buffers of `len` elements.
-    fn list(&mut self, len: usize) -> &mut Vec<Vec<f32>> {
-        if len <= SMALL {
+    /// A cached buffer for `len` elements, if one fits (its length is then
+    /// `len`; its values are stale).
+    fn take(&mut self, len: usize) -> Option<Vec<f32>> {
+        let mut buf = if len <= SMALL {
+            self.small.get_mut(len)?.pop()?
+        } else {
+            // The smallest capacity in [len, 2 len].
+            let (&cap, list) = self.free.range_mut(len..=2 * len).next()?;
+            let buf = list.pop().expect("lists in the map are never empty");
+            if list.is_empty() {
+                self.free.remove(&cap);
+            }
+            buf
+        };
+        self.stats.cached_bytes -= buf.capacity() * 4;
+        buf.resize(len, 0.0); // within its capacity: no allocation
+        Some(buf)
+    }
+
+    /// Caches `buf`.
+    fn put(&mut self, buf: Vec<f32>) {
+        self.stats.cached_bytes += buf.capacity() * 4;
+        if buf.len() <= SMALL && buf.capacity() == buf.len() {
             if self.small.is_empty() {
                 self.small.resize_with(SMALL + 1, Vec::new);
             }
-            &mut self.small[len]
+            self.small[buf.len()].push(buf);
         } else {
-            self.free.entry(len).or_default()
+            self.free.entry(buf.capacity()).or_default().push(buf);
         }
     }
 }
@@ -86,12 +110,9 @@ pub(crate) fn stale(len: usize) -> Vec<f32> {
         return Vec::new(); // allocates nothing
     }
     let reused = POOL.with_borrow_mut(|p| {
-        let buf = p.list(len).pop();
-        match &buf {
-            Some(b) => {
-                p.stats.reused += 1;
-                p.stats.cached_bytes -= b.capacity() * 4;
-            }
+        let buf = p.take(len);
+        match buf {
+            Some(_) => p.stats.reused += 1,
             None => p.stats.allocated += 1,
         }
         buf
@@ -101,8 +122,8 @@ pub(crate) fn stale(len: usize) -> Vec<f32> {
 
 /// Takes back a buffer that is no longer needed, to be reused by [`filled`].
 pub fn give(buf: Vec<f32>) {
-    let (len, bytes) = (buf.len(), buf.capacity() * 4);
-    if len == 0 {
+    let bytes = buf.capacity() * 4;
+    if buf.is_empty() {
         return;
     }
     // `try_with`: during thread exit the cache may already be gone.
@@ -112,8 +133,7 @@ pub fn give(buf: Vec<f32>) {
             p.stats.freed += 1;
             return; // `buf` is dropped when the closure returns
         }
-        p.stats.cached_bytes += bytes;
-        p.list(len).push(buf);
+        p.put(buf);
     });
 }
 // ANCHOR_END: take_give
@@ -177,6 +197,20 @@ mod tests {
         assert_eq!(u.data().as_ptr(), address, "the buffer was reused");
         assert!(u.data().iter().all(|&v| v == 1.0), "and refilled");
         assert_eq!(stats(), PoolStats { reused: 1, allocated: 0, freed: 0, cached_bytes: 0 });
+    }
+
+    #[test]
+    fn a_long_request_takes_the_smallest_cached_buffer_up_to_twice_its_size() {
+        let (big, bigger) = (Tensor::zeros([10_000]), Tensor::zeros([30_000]));
+        let (big_at, bigger_at) = (big.data().as_ptr(), bigger.data().as_ptr());
+        drop((big, bigger));
+        let t = Tensor::ones([6_000]); // 10 000 is the smallest that holds it
+        assert_eq!((t.data().as_ptr(), t.numel()), (big_at, 6_000));
+        assert!(t.data().iter().all(|&v| v == 1.0));
+        let u = Tensor::zeros([12_000]); // 30 000 is more than twice: allocate
+        assert_ne!(u.data().as_ptr(), bigger_at);
+        let v = Tensor::zeros([15_000]); // exactly half of 30 000: reuse
+        assert_eq!(v.data().as_ptr(), bigger_at);
     }
 
     #[test]
