@@ -34,6 +34,12 @@ struct Product {
     threads: usize,
 }
 
+impl std::fmt::Display for Product {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} n={} threads={}", self.form, self.n, self.threads)
+    }
+}
+
 const PRODUCTS: &[Product] = &[
     Product { n: 512, form: "a@b", threads: 1 },
     Product { n: 512, form: "a@b", threads: 2 },
@@ -67,6 +73,12 @@ fn w1_matmul(bencher: Bencher, p: &Product) {
 struct BlockRun {
     size: BlockSize,
     threads: usize,
+}
+
+impl std::fmt::Display for BlockRun {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} threads={}", self.size.name, self.threads)
+    }
 }
 
 const BLOCK_RUNS: [BlockRun; 8] = {

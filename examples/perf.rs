@@ -189,6 +189,7 @@ fn memory(name: &str) {
 /// 1024: the table of the book's "Making it fast".
 fn steps() {
     type Kernel = fn(&[f32], &[f32], &mut [f32], usize, usize, usize);
+    type Step = (String, Box<dyn Fn(&[f32], &[f32], &mut [f32], usize, usize, usize)>);
     let packed = |isa: Isa, threads: usize| {
         move |a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize| {
             gemm::gemm_with(MatRef::new(a, m, k), MatRef::new(b, k, n), c, isa, threads)
@@ -197,7 +198,7 @@ fn steps() {
     let mut table = String::new();
     writeln!(table, "| step | n = 512 | n = 1024 |").unwrap();
     writeln!(table, "|---|---:|---:|").unwrap();
-    let mut rows: Vec<(String, Box<dyn Fn(&[f32], &[f32], &mut [f32], usize, usize, usize)>)> = vec![
+    let mut rows: Vec<Step> = vec![
         ("1. textbook triple loop (i-j-k)".into(), Box::new(kernels::matmul_reference as Kernel)),
         ("2. loops swapped (i-k-j)".into(), Box::new(kernels::matmul_ikj as Kernel)),
         ("3. cache-blocked, 4 rows at a time".into(), Box::new(kernels::matmul_blocked as Kernel)),

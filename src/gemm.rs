@@ -150,6 +150,7 @@ fn pack<const R: usize>(x: &MatRef<'_>, i0: usize, mc: usize, p0: usize, kc: usi
             let mut p = 0;
             while p + 8 <= kc {
                 let mut block = [[0.0f32; R]; 8];
+                #[allow(clippy::needless_range_loop)] // `i` picks the row of x and the column of block
                 for i in 0..rows {
                     let start = (first + i) * x.rs + p0 + p;
                     let src: &[f32; 8] = x.data[start..start + 8].try_into().expect("8 values");

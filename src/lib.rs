@@ -34,6 +34,7 @@
 //! |---|---|
 //! | [`shape`] | [`Shape`] and the shape checks every op shares |
 //! | [`tensor`] | [`Tensor`]: flat row-major `f32` storage, constructors, printing |
+//! | [`pool`] | the per-thread cache of freed tensor buffers, reused by the next step |
 //! | [`rng`] | [`Rng`]: the seeded generator behind every random number |
 //! | [`kernels`] | the loops: sums, dot products, matmul, each beside a plain reference |
 //! | [`gemm`] | the fast matrix product: packed, cache-blocked, register-tiled, threaded |
@@ -42,6 +43,7 @@
 //! | [`ops`] | every op, one file each, forward and backward side by side |
 //! | [`check`] | finite differences, Jacobians and [`check::gradcheck`] |
 //! | [`trace`] | the tape as Graphviz DOT and as a JSON trace |
+//! | [`workloads`] | the benchmark workloads W1 to W3, shared by `cargo bench` and `tools/compare-peers` |
 //!
 //! ## Panics or `Result`?
 //!

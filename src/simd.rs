@@ -12,7 +12,7 @@
 //!    `#[target_feature]` only lets the compiler use wider registers and
 //!    fused multiply-add for them.
 //! 2. Handing a borrowed closure to a worker thread that outlives the call
-//!    ([`run_parallel`]): the same promise `std::thread::scope` makes, that
+//!    (`run_parallel`): the same promise `std::thread::scope` makes, that
 //!    the call does not return until every worker is done with the closure,
 //!    kept by waiting for each task's completion message. The workers are
 //!    started once and kept, because starting threads for every product
