@@ -249,10 +249,15 @@ pub(crate) fn run_parallel(n: usize, job: &(dyn Fn(usize) + Sync)) {
         }
     }
     drop(done_tx);
+    // While it runs its own share, this thread counts as a worker: a job
+    // that runs jobs in parallel itself (a batch of products, each of which
+    // could be threaded) runs them inline instead of queueing behind ours.
+    let was_worker = ON_WORKER.replace(true);
     let mine = catch_unwind(AssertUnwindSafe(|| {
         job(0);
         inline.iter().for_each(|&i| job(i));
     }));
+    ON_WORKER.set(was_worker);
     let mut panic = mine.err();
     // Ends when every task has reported, or its sender was dropped unsent.
     while let Ok(result) = done_rx.recv() {

@@ -131,3 +131,27 @@ fn empty_shared_axis_gives_zeros_and_a_mismatch_names_both_shapes() {
     });
     assert!(msg.contains("gemm: a is 2 x 3 but b is 4 x 2"), "{msg}");
 }
+
+#[test]
+fn a_batched_product_spread_over_threads_gives_the_same_bits_forward_and_backward() {
+    // 8 heads of [64, 48] @ [48, 64]: over the cut-off at which the heads
+    // are shared out between threads. (Setting the thread count affects
+    // other tests only in speed: results never depend on it.)
+    let mut rng = resgrad::Rng::new(3);
+    let a = resgrad::Tensor::normal([2, 4, 64, 48], 0.0, 1.0, &mut rng);
+    let b = resgrad::Tensor::normal([2, 4, 48, 64], 0.0, 1.0, &mut rng);
+    let dy = resgrad::Tensor::normal([2, 4, 64, 64], 0.0, 1.0, &mut rng);
+    let before = resgrad::simd::threads();
+    let run = |threads: usize| {
+        resgrad::simd::set_threads(threads);
+        let tape = resgrad::Tape::new();
+        let (av, bv) = (tape.leaf(a.clone()), tape.leaf(b.clone()));
+        let (y, yt) = (av.matmul(bv), av.matmul_t(av));
+        let g = tape.backward_with(y, dy.clone());
+        let gt = tape.backward_with(yt, dy.clone());
+        [(*y.value()).clone(), g[av].clone(), g[bv].clone(), (*yt.value()).clone(), gt[av].clone()]
+    };
+    let (one, two) = (run(1), run(2));
+    resgrad::simd::set_threads(before);
+    assert!(one == two, "1 and 2 threads differ");
+}

@@ -15,8 +15,10 @@
 
 use crate::kernels;
 use crate::shape::Shape;
+use crate::simd;
 use crate::tape::{Backward, Var};
 use crate::tensor::Tensor;
+use std::sync::Mutex;
 
 // ANCHOR: matmul
 impl<'t> Var<'t> {
@@ -71,22 +73,23 @@ impl Backward for MatMul {
         // batch by itself. Transposes are read in place, never copied.
         let (rows, chunks) = if shared_rhs { (batch * m, 1) } else { (m, batch) };
         let (a_len, b_len, y_len) = (rows * k, k * n, rows * n);
-        for c in 0..chunks {
-            let b_at = if shared_rhs { 0 } else { c * b_len };
+        let das: Vec<Mutex<&mut [f32]>> = da.data_mut().chunks_exact_mut(a_len).map(Mutex::new).collect();
+        let dbs: Vec<Mutex<&mut [f32]>> = db.data_mut().chunks_exact_mut(b_len).map(Mutex::new).collect();
+        for_each_entry(chunks, chunks * rows * k * n, &|c| {
             let (a, dy) = (&a.data()[c * a_len..][..a_len], &dy.data()[c * y_len..][..y_len]);
-            let b = &b.data()[b_at..][..b_len];
-            let da = &mut da.data_mut()[c * a_len..][..a_len];
-            let db = &mut db.data_mut()[b_at..][..b_len];
+            let b = &b.data()[if shared_rhs { 0 } else { c * b_len }..][..b_len];
+            let (mut da, mut db) = (lock(&das[c]), lock(&dbs[c]));
             if rhs_t {
                 // Y = A Bᵀ with B [N, K]: dA = dY B, dB = dYᵀ A.
-                kernels::matmul(dy, b, da, rows, n, k);
-                kernels::matmul_tn(dy, a, db, n, rows, k);
+                kernels::matmul(dy, b, &mut da, rows, n, k);
+                kernels::matmul_tn(dy, a, &mut db, n, rows, k);
             } else {
                 // Y = A B with B [K, N]: dA = dY Bᵀ, dB = Aᵀ dY.
-                kernels::matmul_nt(dy, b, da, rows, n, k);
-                kernels::matmul_tn(a, dy, db, k, rows, n);
+                kernels::matmul_nt(dy, b, &mut da, rows, n, k);
+                kernels::matmul_tn(a, dy, &mut db, k, rows, n);
             }
-        }
+        });
+        drop((das, dbs));
         vec![da, db]
     }
 }
@@ -158,12 +161,33 @@ impl MatmulDims {
         if shared_rhs {
             product(a, b, y, batch * m, k, n);
         } else {
-            for ((a, b), y) in a.chunks_exact(m * k).zip(b.chunks_exact(k * n)).zip(y.chunks_exact_mut(m * n))
-            {
-                product(a, b, y, m, k, n);
-            }
+            let ys: Vec<Mutex<&mut [f32]>> = y.chunks_exact_mut(m * n).map(Mutex::new).collect();
+            for_each_entry(batch, batch * m * k * n, &|c| {
+                product(&a[c * m * k..][..m * k], &b[c * k * n..][..k * n], &mut lock(&ys[c]), m, k, n);
+            });
         }
     }
+}
+
+/// Runs `job(c)` for each of `count` batch entries (the heads of
+/// attention): on the calling thread, or spread over the worker threads
+/// when the product is big enough (`work` multiply-adds) to pay for them.
+/// Each entry's product then runs on one thread.
+fn for_each_entry(count: usize, work: usize, job: &(dyn Fn(usize) + Sync)) {
+    let threads = simd::threads().min(count);
+    if threads <= 1 || work < PARALLEL_MIN_WORK {
+        (0..count).for_each(job);
+        return;
+    }
+    simd::run_parallel(threads, &|t| (t * count / threads..(t + 1) * count / threads).for_each(job));
+}
+
+/// Below this many multiply-adds a batched product stays on one thread.
+const PARALLEL_MIN_WORK: usize = 1 << 20;
+
+/// Each entry's output is locked by exactly one job: never contended.
+fn lock<'a, 'b>(m: &'a Mutex<&'b mut [f32]>) -> std::sync::MutexGuard<'a, &'b mut [f32]> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 #[cfg(test)]
