@@ -93,8 +93,8 @@ impl Pool {
 }
 
 // ANCHOR: take_give
-/// A buffer of `len` elements, each `value`: reused if one of that length is
-/// cached, allocated otherwise.
+/// A buffer of `len` elements, each `value`: a cached buffer if one fits,
+/// a new one otherwise.
 pub fn filled(len: usize, value: f32) -> Vec<f32> {
     let mut buf = stale(len);
     buf.fill(value);

@@ -182,9 +182,10 @@ thread_local! {
     static ON_WORKER: Cell<bool> = const { Cell::new(false) };
 }
 
-/// How many times an idle worker polls its inbox before it sleeps: about
-/// 50 microseconds, long enough to catch the next product of a training
-/// step without paying for a wake-up, short enough not to hold a core.
+/// How many times an idle worker polls its inbox (a failed receive and a
+/// pause instruction each) before it sleeps: long enough to catch the next
+/// product of a training step without paying for a wake-up, short enough
+/// not to hold a core once the step is over.
 const SPIN: usize = 1 << 12;
 
 fn worker(inbox: Receiver<Task>) {
@@ -210,7 +211,7 @@ fn worker(inbox: Receiver<Task>) {
 }
 
 // ANCHOR: run_parallel
-/// Calls `job(0)`, …, `job(n - 1)`, `job(0)` on the calling thread and the
+/// Calls `job(0)`, …, `job(n - 1)`: `job(0)` on the calling thread, the
 /// others on worker threads, and returns when all have returned. A panic
 /// in any of them is passed on to the caller, after all have ended.
 pub(crate) fn run_parallel(n: usize, job: &(dyn Fn(usize) + Sync)) {

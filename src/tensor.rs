@@ -238,8 +238,8 @@ impl Clone for Tensor {
     }
 }
 
-/// A dropped tensor hands its buffer to the [`pool`] for the next tensor of
-/// the same length.
+/// A dropped tensor hands its buffer to the [`pool`] for the next tensor
+/// that fits it.
 impl Drop for Tensor {
     fn drop(&mut self) {
         if self.pooled {
