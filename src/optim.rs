@@ -226,7 +226,14 @@ impl AdamW {
     }
 
     /// Sets ε.
+    #[track_caller]
     pub fn eps(mut self, eps: f64) -> AdamW {
+        if !(eps > 0.0 && eps.is_finite()) {
+            panic!(
+                "AdamW::eps: eps = {eps} must be a positive, finite number\n  \
+                 it keeps m / (sqrt(v) + eps) finite while v is still 0; PyTorch's default is 1e-8"
+            );
+        }
         self.eps = eps;
         self
     }

@@ -24,8 +24,17 @@ pub struct Shape(SmallVec<[usize; 4]>);
 // ANCHOR_END: shape
 
 impl Shape {
-    /// A shape from a slice of dimensions.
+    /// A shape from a slice of dimensions. Panics if the number of elements
+    /// it holds cannot be counted in a `usize`.
+    #[track_caller]
     pub fn new(dims: &[usize]) -> Shape {
+        if dims.iter().try_fold(1usize, |n, &d| n.checked_mul(d)).is_none() {
+            panic!(
+                "Shape: {dims:?} holds more elements than a usize can count (the product of \
+                 the dimensions overflows)\n  check each dimension: a negative number cast to \
+                 usize, or sizes multiplied twice, give values like these"
+            );
+        }
         Shape(SmallVec::from_slice(dims))
     }
 
@@ -106,18 +115,21 @@ impl Shape {
 }
 
 impl From<&[usize]> for Shape {
+    #[track_caller]
     fn from(dims: &[usize]) -> Shape {
         Shape::new(dims)
     }
 }
 
 impl<const N: usize> From<[usize; N]> for Shape {
+    #[track_caller]
     fn from(dims: [usize; N]) -> Shape {
         Shape::new(&dims)
     }
 }
 
 impl From<Vec<usize>> for Shape {
+    #[track_caller]
     fn from(dims: Vec<usize>) -> Shape {
         Shape::new(&dims)
     }

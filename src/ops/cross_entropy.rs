@@ -30,8 +30,19 @@ impl<'t> Var<'t> {
                 x.shape()
             );
         }
+        if rows == 0 {
+            panic!(
+                "cross_entropy: logits of shape {} hold no rows, and the mean loss over no examples \
+                 is undefined\n  pass at least one example",
+                x.shape()
+            );
+        }
         if let Some((r, &t)) = targets.iter().enumerate().find(|&(_, &t)| t >= c) {
-            panic!("cross_entropy: target {t} at row {r} is out of range for {c} classes (0..{c})");
+            panic!(
+                "cross_entropy: target {t} at row {r} is out of range for {c} classes (0..{c})\n  \
+                 targets are class indices counted from 0: check the labels, or give the output \
+                 layer one logit per class"
+            );
         }
         let mut probs = (*x).clone();
         let mut total = 0.0f64;

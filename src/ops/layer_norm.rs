@@ -17,6 +17,17 @@ use crate::tensor::Tensor;
 
 use super::softmax::last_axis;
 
+/// Panics unless `eps` is a positive, finite number.
+#[track_caller]
+pub(crate) fn check_eps(who: &str, eps: f32) {
+    if !(eps > 0.0 && eps.is_finite()) {
+        panic!(
+            "{who}: eps = {eps} must be a positive, finite number\n  \
+             eps keeps 1 / sqrt(var + eps) finite when a row is constant; PyTorch's default is 1e-5"
+        );
+    }
+}
+
 // ANCHOR: layer_norm
 impl<'t> Var<'t> {
     /// Normalises each row (last axis) to mean 0 and variance 1, then applies
@@ -26,6 +37,7 @@ impl<'t> Var<'t> {
     pub fn layer_norm(self, gain: Option<Var<'t>>, shift: Option<Var<'t>>, eps: f32) -> Var<'t> {
         let x = self.value();
         let c = last_axis("layer_norm", &x);
+        check_eps("layer_norm", eps);
         for (what, p) in [("gain", gain), ("shift", shift)] {
             if let Some(p) = p {
                 if p.shape().dims() != [c] {
@@ -129,7 +141,8 @@ mod tests {
     fn rows_come_out_with_mean_zero_and_unit_variance() {
         let tape = Tape::new();
         let x = tape.leaf(Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0, 10.0, 20.0, 30.0, 40.0], [2, 4]));
-        let y = x.layer_norm(None, None, 0.0).value();
+        // A tiny eps (it must be positive) leaves the variance at 1 within f32 rounding.
+        let y = x.layer_norm(None, None, 1e-12).value();
         for row in y.data().chunks_exact(4) {
             let mean: f32 = row.iter().sum::<f32>() / 4.0;
             let var: f32 = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / 4.0;

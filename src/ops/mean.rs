@@ -14,6 +14,13 @@ impl<'t> Var<'t> {
     pub fn mean(self) -> Var<'t> {
         let x = self.value();
         let n = x.numel();
+        if n == 0 {
+            panic!(
+                "mean: the tensor of shape {} has no elements, and the mean of nothing is undefined\n  \
+                 check the batch or the slice that produced it; use sum() if an empty sum of 0 is what you want",
+                x.shape()
+            );
+        }
         let y = Tensor::scalar(kernels::sum(x.data()) / n as f32);
         self.tape().push(y, &[self], Mean { axis: None, n })
     }
@@ -24,6 +31,13 @@ impl<'t> Var<'t> {
         let x = self.value();
         let sum = reduce_axis(&x, axis, "mean_axis");
         let n = x.dims()[axis];
+        if n == 0 {
+            panic!(
+                "mean_axis: axis {axis} of shape {} is empty, and the mean of nothing is undefined\n  \
+                 use sum_axis if an empty sum of 0 is what you want",
+                x.shape()
+            );
+        }
         let y = sum.map(|s| s / n as f32);
         self.tape().push(y, &[self], Mean { axis: Some(axis), n })
     }

@@ -14,6 +14,13 @@ impl<'t> Var<'t> {
     pub fn mse_loss(self, target: Var<'t>) -> Var<'t> {
         let (a, b) = (self.value(), target.value());
         assert_same_shape("mse_loss", a.shape(), b.shape());
+        if a.numel() == 0 {
+            panic!(
+                "mse_loss: both operands of shape {} are empty, and the mean of nothing is undefined\n  \
+                 pass at least one element",
+                a.shape()
+            );
+        }
         let n = a.numel() as f32;
         let s = crate::kernels::squared_distance(a.data(), b.data());
         self.tape().push(Tensor::scalar(s / n), &[self, target], MseLoss)
