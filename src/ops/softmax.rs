@@ -5,8 +5,14 @@
 //!
 //! Subtracting the row maximum changes nothing mathematically (it cancels
 //! between numerator and denominator) but keeps every exponent ≤ 0, so
-//! `exp` cannot overflow. Entries of −∞ (masked positions) get probability 0;
-//! a row that is −∞ everywhere has no defined softmax and gives NaN, as in PyTorch.
+//! `exp` cannot overflow. Entries of −∞ (masked positions) get probability 0.
+//!
+//! A row that is −∞ everywhere (a query whose every key is masked) has no
+//! softmax in the mathematical sense: `e^(x − m)` is `e^(−∞ + ∞)`, NaN.
+//! resgrad defines it as all zeros: the query attends to nothing, its
+//! attention output is 0, and no gradient flows through the row (the rule
+//! below gives `dx = 0` where `y = 0`). PyTorch's plain softmax returns NaN
+//! there, and a NaN would spread through every later layer and step.
 
 use crate::kernels;
 use crate::tape::{Backward, Var};
@@ -22,6 +28,10 @@ impl<'t> Var<'t> {
         let mut y = (*x).clone();
         for row in y.data_mut().chunks_exact_mut(c) {
             let m = kernels::max(row);
+            if m == f32::NEG_INFINITY {
+                row.fill(0.0); // every position masked: attend to nothing
+                continue;
+            }
             for v in row.iter_mut() {
                 *v = (*v - m).exp();
             }
