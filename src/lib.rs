@@ -42,6 +42,7 @@
 //! | [`tape`] | [`Tape`], [`Var`], [`Backward`], [`Grads`]: recording and the reverse sweep |
 //! | [`ops`] | every op, one file each, forward and backward side by side |
 //! | [`check`] | finite differences, Jacobians and [`check::gradcheck`] |
+//! | [`anomaly`] | anomaly mode: the first op that makes a NaN or an infinity, by tape index |
 //! | [`trace`] | the tape as Graphviz DOT and as a JSON trace |
 //! | [`workloads`] | the benchmark workloads W1 to W3, shared by `cargo bench` and `tools/compare-peers` |
 //!
@@ -71,6 +72,7 @@
 //! to report (with the op, the element, and the expected and received values),
 //! not a crash.
 
+pub mod anomaly;
 pub mod check;
 pub mod experiments;
 pub mod gemm;

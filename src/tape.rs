@@ -45,6 +45,12 @@ pub trait Backward {
     fn detail(&self) -> String {
         String::new()
     }
+
+    /// True for ops that write `±∞` on purpose (the causal mask's `−∞`):
+    /// [anomaly mode](crate::anomaly) then reports only NaN from them.
+    fn produces_infinity(&self) -> bool {
+        false
+    }
 }
 // ANCHOR_END: backward_trait
 
@@ -76,6 +82,8 @@ struct Node {
 pub struct Tape {
     nodes: RefCell<Vec<Node>>,
     id: u64,
+    /// Anomaly mode: check every value and gradient for NaN and infinities.
+    anomaly: std::cell::Cell<bool>,
 }
 
 static NEXT_TAPE_ID: AtomicU64 = AtomicU64::new(0);
@@ -97,18 +105,116 @@ impl Default for Tape {
 impl Tape {
     /// An empty tape.
     pub fn new() -> Tape {
-        Tape { nodes: RefCell::new(Vec::new()), id: NEXT_TAPE_ID.fetch_add(1, Ordering::Relaxed) }
+        Tape {
+            nodes: RefCell::new(Vec::new()),
+            id: NEXT_TAPE_ID.fetch_add(1, Ordering::Relaxed),
+            anomaly: std::cell::Cell::new(false),
+        }
+    }
+
+    // ANCHOR: detect_anomaly
+    /// Turns [anomaly mode](crate::anomaly) on or off for what is recorded
+    /// and swept from now on. When on, the first op whose forward pass or
+    /// backward rule turns finite values into a NaN or an infinity panics
+    /// with its tape index, name, listing line and the statistics of its
+    /// inputs and output. Off by default: the checks read every value again.
+    ///
+    /// ```should_panic
+    /// use resgrad::{Tape, Tensor};
+    /// let tape = Tape::new();
+    /// tape.set_detect_anomaly(true);
+    /// let x = tape.leaf(Tensor::from_vec(vec![1.0, 0.0, 2.0], [3]));
+    /// let y = x.log(); // panics: "anomaly: #1 log turned finite inputs into 1 non-finite value"
+    /// ```
+    pub fn set_detect_anomaly(&self, on: bool) {
+        self.anomaly.set(on);
+    }
+
+    /// True if anomaly mode is on.
+    pub fn detect_anomaly(&self) -> bool {
+        self.anomaly.get()
+    }
+    // ANCHOR_END: detect_anomaly
+
+    /// The listing line of node `id`, as `Display` prints it.
+    fn listing_line(&self, id: usize) -> String {
+        let mut line = String::new();
+        self.for_each_node(|n| {
+            if n.id == id {
+                line = format!("#{} {}", n.id, n.op);
+                if !n.detail.is_empty() {
+                    line += &format!("({})", n.detail);
+                }
+                line += &format!(" {}", n.value.shape());
+                if !n.inputs.is_empty() {
+                    let ins: Vec<String> = n.inputs.iter().map(|i| format!("#{i}")).collect();
+                    line += &format!(" <- {}", ins.join(", "));
+                }
+            }
+        });
+        line
+    }
+
+    /// Anomaly mode's check of a value about to be recorded as node `id`.
+    #[track_caller]
+    fn check_forward(&self, id: usize, value: &Tensor, inputs: &[Var<'_>], rule: Option<&dyn Backward>) {
+        let out = crate::anomaly::ValueStats::of(value);
+        if out.all_finite() {
+            return;
+        }
+        let nodes = self.nodes.borrow();
+        let ins: Vec<_> = inputs.iter().map(|v| crate::anomaly::ValueStats::of(&nodes[v.id].value)).collect();
+        let may_be_infinite = rule.is_some_and(|r| r.produces_infinity());
+        if !crate::anomaly::is_new(&out, &ins, may_be_infinite) {
+            return;
+        }
+        let Some(rule) = rule else {
+            panic!(
+                "anomaly: input #{id} {} holds non-finite values: {out}\n  \
+                 the data or parameters fed to the tape are already broken; check where they were \
+                 loaded or last updated",
+                value.shape()
+            );
+        };
+        let mut report = format!(
+            "anomaly: #{id} {} turned finite inputs into {} non-finite value{} in its forward pass\n  \
+             #{id} {}{} {}",
+            rule.name(),
+            out.nan + out.inf,
+            if out.nan + out.inf == 1 { "" } else { "s" },
+            rule.name(),
+            if rule.detail().is_empty() { String::new() } else { format!("({})", rule.detail()) },
+            value.shape(),
+        );
+        if !inputs.is_empty() {
+            let ids: Vec<String> = inputs.iter().map(|v| format!("#{}", v.id)).collect();
+            report += &format!(" <- {}", ids.join(", "));
+        }
+        report += &format!("\n  output: {out}");
+        for (v, s) in inputs.iter().zip(&ins) {
+            report += &format!("\n  input #{} {}: {s}", v.id, nodes[v.id].value.shape());
+        }
+        report += "\n  the inputs were finite, so this op made the first bad value: look for what it cannot \
+                   take (log or division at 0, exp of a large number) in the inputs above; print the tape \
+                   to see where they come from";
+        drop(nodes);
+        panic!("{report}");
     }
 
     // ANCHOR: leaf_and_constant
     /// Records an input whose gradient [`backward`](Tape::backward) will report.
+    #[track_caller]
     pub fn leaf(&self, value: Tensor) -> Var<'_> {
         self.record(value, &[], Origin::Leaf, true)
     }
 
     /// Records a leaf whose value is shared with its owner (a parameter
     /// store) instead of copied into the tape.
+    #[track_caller]
     pub(crate) fn leaf_shared(&self, value: Arc<Tensor>) -> Var<'_> {
+        if self.anomaly.get() {
+            self.check_forward(self.len(), &value, &[], None); // a parameter gone bad
+        }
         let mut nodes = self.nodes.borrow_mut();
         nodes.push(Node {
             value,
@@ -122,6 +228,7 @@ impl Tape {
 
     /// Records an input that needs no gradient, such as data or targets.
     /// Ops on constants alone are skipped by the reverse sweep.
+    #[track_caller]
     pub fn constant(&self, value: Tensor) -> Var<'_> {
         self.record(value, &[], Origin::Constant, false)
     }
@@ -147,11 +254,18 @@ impl Tape {
             let nodes = self.nodes.borrow();
             inputs.iter().any(|v| nodes[v.id].requires_grad)
         };
+        if self.anomaly.get() {
+            self.check_forward(self.len(), &value, inputs, Some(&rule));
+        }
         self.record(value, inputs, Origin::Op(Box::new(rule)), requires_grad)
     }
     // ANCHOR_END: push
 
+    #[track_caller]
     fn record(&self, value: Tensor, inputs: &[Var<'_>], origin: Origin, requires_grad: bool) -> Var<'_> {
+        if self.anomaly.get() && inputs.is_empty() {
+            self.check_forward(self.len(), &value, &[], None); // a leaf or a constant
+        }
         let mut nodes = self.nodes.borrow_mut();
         nodes.push(Node {
             value: Arc::new(value),
@@ -254,6 +368,9 @@ impl Tape {
             let Some(dy) = here[0].as_ref() else { continue }; // does not reach the output
             let x: SmallVec<[&Tensor; 3]> = node.inputs.iter().map(|&i| &*nodes[i].value).collect();
             let dx = rule.backward(&x, &node.value, dy);
+            if self.anomaly.get() {
+                check_backward(self, id, rule.as_ref(), &node.inputs, &x, dy, &dx);
+            }
             check_rule_output(rule.name(), id, &x, &dx);
             for (&i, dx) in node.inputs.iter().zip(dx) {
                 if nodes[i].requires_grad {
@@ -326,6 +443,44 @@ pub(crate) struct NodeView<'a> {
     /// The backward rule, for ops (None for leaves and constants).
     pub rule: Option<&'a dyn Backward>,
     pub label: Option<&'a str>,
+}
+
+/// Anomaly mode's check of the gradients a rule returned.
+#[track_caller]
+fn check_backward(
+    tape: &Tape,
+    id: usize,
+    rule: &dyn Backward,
+    inputs: &[usize],
+    x: &[&Tensor],
+    dy: &Tensor,
+    dx: &[Tensor],
+) {
+    use crate::anomaly::{ValueStats, is_new};
+    let dy_stats = ValueStats::of(dy);
+    for (j, g) in dx.iter().enumerate() {
+        let s = ValueStats::of(g);
+        if s.all_finite() || !is_new(&s, &[dy_stats], false) {
+            continue;
+        }
+        let mut report = format!(
+            "anomaly: the backward rule of #{id} {} turned a finite upstream gradient into {} \
+             non-finite value{} in the gradient of its input {j} (#{})\n  {}\n  gradient of #{}: {s}\n  \
+             upstream dy: {dy_stats}",
+            rule.name(),
+            s.nan + s.inf,
+            if s.nan + s.inf == 1 { "" } else { "s" },
+            inputs[j],
+            tape.listing_line(id),
+            inputs[j],
+        );
+        for (k, v) in x.iter().enumerate() {
+            report += &format!("\n  input #{} {}: {}", inputs[k], v.shape(), ValueStats::of(v));
+        }
+        report += "\n  the rule's derivative blows up at these inputs (1/x near 0, a huge slope); \
+                   keep the inputs away from there, e.g. clamp before a log";
+        panic!("{report}");
+    }
 }
 
 // ANCHOR: accumulate

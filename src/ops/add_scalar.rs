@@ -8,6 +8,7 @@ use crate::tensor::Tensor;
 
 impl<'t> Var<'t> {
     /// `self + c` for a constant `c`, elementwise.
+    #[track_caller]
     pub fn add_scalar(self, c: f32) -> Var<'t> {
         let y = self.value().map(|x| x + c);
         self.tape().push(y, &[self], AddScalar { c })

@@ -46,6 +46,10 @@ impl Backward for CausalMask {
         "causal_mask"
     }
 
+    fn produces_infinity(&self) -> bool {
+        true // the −∞ above the diagonal is the point
+    }
+
     fn backward(&self, _x: &[&Tensor], _y: &Tensor, dy: &Tensor) -> Vec<Tensor> {
         let mut dx = dy.clone();
         apply(&mut dx, 0.0); // masked entries do not depend on x

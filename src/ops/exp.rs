@@ -7,6 +7,7 @@ use crate::tape::Var;
 
 impl<'t> Var<'t> {
     /// Elementwise `e^x`.
+    #[track_caller]
     pub fn exp(self) -> Var<'t> {
         self.elementwise("exp", f32::exp, |_x, y| y)
     }

@@ -16,6 +16,7 @@ const GELU_TANH_C: f32 = 0.044_715;
 // ANCHOR: gelu
 impl<'t> Var<'t> {
     /// Elementwise GELU with the exact Gaussian CDF (PyTorch's `nn.GELU()`).
+    #[track_caller]
     pub fn gelu(self) -> Var<'t> {
         self.elementwise(
             "gelu",
@@ -26,6 +27,7 @@ impl<'t> Var<'t> {
 
     /// Elementwise GELU with the tanh approximation (PyTorch's
     /// `nn.GELU(approximate="tanh")`, used by GPT-2).
+    #[track_caller]
     pub fn gelu_tanh(self) -> Var<'t> {
         self.elementwise(
             "gelu_tanh",

@@ -7,6 +7,7 @@ use crate::tape::Var;
 
 impl<'t> Var<'t> {
     /// Elementwise natural logarithm.
+    #[track_caller]
     pub fn log(self) -> Var<'t> {
         self.elementwise("log", f32::ln, |x, _y| 1.0 / x)
     }

@@ -40,6 +40,7 @@ impl<'t> Var<'t> {
         self.record_matmul(other, dims)
     }
 
+    #[track_caller]
     fn record_matmul(self, other: Var<'t>, dims: MatmulDims) -> Var<'t> {
         let (a, b) = (self.value(), other.value());
         let shape = dims.out_shape(a.shape());

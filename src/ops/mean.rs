@@ -11,6 +11,7 @@ use super::sum::{reduce_axis, spread_axis};
 
 impl<'t> Var<'t> {
     /// The mean of every element, as a scalar (shape `[]`).
+    #[track_caller]
     pub fn mean(self) -> Var<'t> {
         let x = self.value();
         let n = x.numel();

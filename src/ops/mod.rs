@@ -107,6 +107,7 @@ impl<D: Fn(f32, f32) -> f32> Backward for Elementwise<D> {
 impl<'t> Var<'t> {
     /// Records an elementwise op from its function `f` and its derivative
     /// `df(x, y)`. Both are generic, so the loops inline and vectorise.
+    #[track_caller]
     fn elementwise(
         self,
         name: &'static str,

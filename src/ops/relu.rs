@@ -15,6 +15,7 @@ use crate::tape::Var;
 // ANCHOR: relu
 impl<'t> Var<'t> {
     /// Elementwise `max(x, 0)`.
+    #[track_caller]
     pub fn relu(self) -> Var<'t> {
         self.elementwise(
             "relu",

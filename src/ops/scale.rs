@@ -8,6 +8,7 @@ use crate::tensor::Tensor;
 
 impl<'t> Var<'t> {
     /// `c * self` for a constant `c`. Also available as `x * c` and `-x`.
+    #[track_caller]
     pub fn scale(self, c: f32) -> Var<'t> {
         let y = self.value().map(|x| c * x);
         self.tape().push(y, &[self], Scale { c })
@@ -35,6 +36,7 @@ impl Backward for Scale {
 impl<'t> std::ops::Mul<f32> for Var<'t> {
     type Output = Var<'t>;
 
+    #[track_caller]
     fn mul(self, c: f32) -> Var<'t> {
         self.scale(c)
     }
@@ -43,6 +45,7 @@ impl<'t> std::ops::Mul<f32> for Var<'t> {
 impl<'t> std::ops::Neg for Var<'t> {
     type Output = Var<'t>;
 
+    #[track_caller]
     fn neg(self) -> Var<'t> {
         self.scale(-1.0)
     }

@@ -10,6 +10,7 @@ use crate::tensor::Tensor;
 
 impl<'t> Var<'t> {
     /// The sum of every element, as a scalar (shape `[]`).
+    #[track_caller]
     pub fn sum(self) -> Var<'t> {
         let y = Tensor::scalar(kernels::sum(self.value().data()));
         self.tape().push(y, &[self], Sum { axis: None })

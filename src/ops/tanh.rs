@@ -7,6 +7,7 @@ use crate::tape::Var;
 
 impl<'t> Var<'t> {
     /// Elementwise `tanh(x)`.
+    #[track_caller]
     pub fn tanh(self) -> Var<'t> {
         self.elementwise("tanh", f32::tanh, |_x, y| 1.0 - y * y)
     }
