@@ -5,29 +5,10 @@
 
 mod common;
 
-use common::panic_message;
+use common::{panic_location, panic_message};
 use resgrad::nn::{Ctx, EncoderLayerConfig, LayerNorm, MultiHeadAttention, Params, TransformerEncoderLayer};
 use resgrad::optim::{AdamW, Optimizer, Sgd};
 use resgrad::{Rng, Shape, Tape, Tensor};
-use std::panic::{AssertUnwindSafe, catch_unwind};
-
-/// Runs `f`, which must panic, and returns the `file:line` the panic names
-/// (only panics on this thread count: tests run in parallel).
-fn panic_location(f: impl FnOnce()) -> String {
-    let location = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-    let sink = location.clone();
-    let me = std::thread::current().id();
-    let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        if let (true, Some(l)) = (std::thread::current().id() == me, info.location()) {
-            *sink.lock().unwrap() = format!("{}:{}", l.file(), l.line());
-        }
-    }));
-    let result = catch_unwind(AssertUnwindSafe(f));
-    std::panic::set_hook(previous);
-    assert!(result.is_err(), "expected a panic");
-    location.lock().unwrap().clone()
-}
 
 /// Asserts that a panic location lies in this file between two lines:
 /// the caller's line, not one inside the engine.

@@ -3,10 +3,9 @@
 
 mod common;
 
-use common::panic_message;
+use common::{panic_location, panic_message};
 use resgrad::check::jacobian;
 use resgrad::{Rng, Tape, Tensor, Var};
-use std::panic::{AssertUnwindSafe, catch_unwind};
 
 #[test]
 fn a_value_added_to_itself_receives_both_contributions() {
@@ -303,24 +302,6 @@ fn the_json_trace_is_valid_json_that_reads_back_to_the_tape() {
     // -inf from the mask is written as a string, which JSON can hold.
     let Some(common::json::Json::Arr(masked)) = nodes[3].get("value") else { panic!() };
     assert!(masked.contains(&common::json::Json::Str("-inf".into())));
-}
-
-/// Runs `f`, which must panic, and returns the file and line the panic
-/// reports (only panics on this thread are recorded: tests run in parallel).
-fn panic_location(f: impl FnOnce()) -> String {
-    let location = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-    let sink = location.clone();
-    let me = std::thread::current().id();
-    let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        if let (true, Some(l)) = (std::thread::current().id() == me, info.location()) {
-            *sink.lock().unwrap() = format!("{}:{}", l.file(), l.line());
-        }
-    }));
-    let result = catch_unwind(AssertUnwindSafe(f));
-    std::panic::set_hook(previous);
-    assert!(result.is_err(), "expected a panic");
-    location.lock().unwrap().clone()
 }
 
 /// Asserts that `f` panics and that the panic names `tests/tape.rs:line`.

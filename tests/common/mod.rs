@@ -142,3 +142,21 @@ impl BranchParams {
         }
     }
 }
+
+/// Runs `f`, which must panic, and returns the file and line the panic
+/// reports (only panics on this thread are recorded: tests run in parallel).
+pub fn panic_location(f: impl FnOnce()) -> String {
+    let location = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let sink = location.clone();
+    let me = std::thread::current().id();
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if let (true, Some(l)) = (std::thread::current().id() == me, info.location()) {
+            *sink.lock().unwrap() = format!("{}:{}", l.file(), l.line());
+        }
+    }));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    std::panic::set_hook(previous);
+    assert!(result.is_err(), "expected a panic");
+    location.lock().unwrap().clone()
+}
