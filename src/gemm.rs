@@ -260,7 +260,8 @@ fn blocks<const MR: usize, const NR: usize, const FMA: bool>(
 }
 
 /// Products smaller than this many multiply-adds run on one thread: below
-/// it, starting a thread costs more than it saves.
+/// it, handing half the work to a worker thread and waiting for it costs more
+/// than it saves.
 const THREAD_MIN_WORK: usize = 1 << 21;
 
 // ANCHOR: gemm
