@@ -33,8 +33,9 @@ const LR: f64 = 3e-3;
 const WARMUP: usize = 50;
 const EVAL_SEQS: usize = 256;
 
-/// The 6-layer pre-norm model, with or without residual connections.
-fn model(params: &mut Params, residual: bool, rng: &mut Rng) -> DigitModel {
+/// The 6-layer pre-norm model, with or without residual connections,
+/// registered in `params`.
+pub fn model(params: &mut Params, residual: bool, rng: &mut Rng) -> DigitModel {
     let options = if residual { ResidualOptions::default() } else { ResidualOptions::plain() };
     let config =
         EncoderLayerConfig::new(WIDTH, 4).dim_feedforward(64).dropout(0.0).norm_first(true).residual(options);
