@@ -10,6 +10,9 @@
 //! gradient into one, stops the program with its tape index, its name, its
 //! line as the tape listing prints it, and the statistics of the values
 //! involved: like PyTorch's `detect_anomaly`, but pointing at the listing.
+//! The sweep's own arithmetic is checked too: where a value is used in
+//! several places, its gradients can each be finite and their sum overflow,
+//! and the report then names the value and the contribution that tipped it.
 //!
 //! ```text
 //! anomaly: #1 log turned finite inputs into 1 non-finite value in its forward pass
@@ -74,11 +77,22 @@ impl ValueStats {
 impl std::fmt::Display for ValueStats {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         if self.finite > 0 {
-            write!(f, "min {}, max {} over {} finite, ", self.min, self.max, self.finite)?;
+            write!(f, "min {}, max {} over {} finite, ", Short(self.min), Short(self.max), self.finite)?;
         } else {
             write!(f, "no finite value, ")?;
         }
         write!(f, "{} NaN, {} ±inf, of {}", self.nan, self.inf, self.finite + self.nan + self.inf)
+    }
+}
+
+/// A value as `{}` prints it, except that very large and very small
+/// magnitudes use scientific notation (`3e38`, not 39 digits).
+struct Short(f32);
+
+impl std::fmt::Display for Short {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let a = self.0.abs();
+        if a >= 1e7 || (a > 0.0 && a < 1e-5) { write!(f, "{:e}", self.0) } else { write!(f, "{}", self.0) }
     }
 }
 

@@ -117,7 +117,9 @@ impl Tape {
     /// and swept from now on. When on, the first op whose forward pass or
     /// backward rule turns finite values into a NaN or an infinity panics
     /// with its tape index, name, listing line and the statistics of its
-    /// inputs and output. Off by default: the checks read every value again.
+    /// inputs and output; so does a value whose gradients are finite one by
+    /// one but overflow when the sweep sums them (fan-out). Off by default:
+    /// the checks read every value again.
     ///
     /// ```should_panic
     /// use resgrad::{Tape, Tensor};
@@ -374,6 +376,11 @@ impl Tape {
             check_rule_output(rule.name(), id, &x, &dx);
             for (&i, dx) in node.inputs.iter().zip(dx) {
                 if nodes[i].requires_grad {
+                    if self.anomaly.get()
+                        && let Some(sum) = &below[i]
+                    {
+                        check_sum(self, i, id, rule.name(), sum, &dx);
+                    }
                     accumulate(&mut below[i], dx); // the engine's only `+=`
                 }
             }
@@ -481,6 +488,31 @@ fn check_backward(
                    keep the inputs away from there, e.g. clamp before a log";
         panic!("{report}");
     }
+}
+
+/// Anomaly mode's check of a fan-out sum: gradients that are finite one by
+/// one can overflow when `accumulate` adds them.
+#[track_caller]
+fn check_sum(tape: &Tape, slot: usize, from: usize, from_name: &str, sum: &Tensor, dx: &Tensor) {
+    use crate::anomaly::ValueStats;
+    let (before, added) = (ValueStats::of(sum), ValueStats::of(dx));
+    if !before.all_finite() || !added.all_finite() {
+        return; // not new: reported where it was made
+    }
+    let overflowed = sum.data().iter().zip(dx.data()).filter(|(a, b)| !(*a + *b).is_finite()).count();
+    if overflowed == 0 {
+        return;
+    }
+    panic!(
+        "anomaly: the gradient of #{slot} overflowed to {overflowed} infinite value{} when the \
+         contribution of #{from} {from_name} was added to it\n  {}\n  sum so far: {before}\n  \
+         from #{from}: {added}\n  \
+         #{slot} is used in several places and the sum of their gradients passes f32's largest value, \
+         3.4e38; the gradients are far too large before they meet: look for what makes them grow \
+         (a huge scale, exp of a large number) upstream of #{slot}",
+        if overflowed == 1 { "" } else { "s" },
+        tape.listing_line(slot),
+    );
 }
 
 // ANCHOR: accumulate

@@ -49,6 +49,30 @@ fn a_backward_rule_that_blows_up_is_named_with_the_gradient_it_broke() {
 }
 
 #[test]
+fn gradients_that_overflow_only_when_fan_out_sums_them_are_named_at_the_sum() {
+    // Each scale's rule returns 3e38 · dy, finite; x is used twice, and the
+    // tape's sum of the two, 6e38, is beyond f32. Found by the `ops` fuzz
+    // target (tests/fuzz_inputs/ops/anomaly-overflowing-fan-out-sum).
+    let tape = Tape::new();
+    tape.set_detect_anomaly(true);
+    let x = tape.leaf(Tensor::from_vec(vec![1e-30, 1.0e-30], [2]));
+    let loss = (x.scale(3e38) + x.scale(3e38)).sum(); // forward: 6e8, finite
+    assert!(loss.value().item().is_finite());
+    let m = panic_message(|| drop(tape.backward(loss)));
+    assert!(
+        m.contains(
+            "anomaly: the gradient of #0 overflowed to 2 infinite values when the contribution of #1 scale"
+        ),
+        "{m}"
+    );
+    assert!(m.contains("#0 leaf [2]"), "the listing line: {m}");
+    assert!(m.contains("sum so far: min 3e38, max 3e38 over 2 finite"), "{m}");
+    // Without anomaly mode the same sweep gives infinities silently.
+    tape.set_detect_anomaly(false);
+    assert!(tape.backward(loss)[x].data().iter().all(|g| g.is_infinite()));
+}
+
+#[test]
 fn intended_and_inherited_infinities_are_not_reported() {
     let tape = Tape::new();
     tape.set_detect_anomaly(true);
@@ -107,4 +131,9 @@ fn value_stats_count_each_kind_and_range_over_finite_values() {
         ValueStats::of(&Tensor::from_vec(vec![1.0, f32::NAN, -3.0, f32::INFINITY, f32::NEG_INFINITY], [5]));
     assert_eq!((s.min, s.max, s.finite, s.nan, s.inf), (-3.0, 1.0, 2, 1, 2));
     assert_eq!(s.to_string(), "min -3, max 1 over 2 finite, 1 NaN, 2 ±inf, of 5");
+    // Very large and very small magnitudes print in scientific notation.
+    let s = ValueStats::of(&Tensor::from_vec(vec![-3e38, 1e-45, 1234567.0], [3]));
+    assert_eq!(s.to_string(), "min -3e38, max 1234567 over 3 finite, 0 NaN, 0 ±inf, of 3");
+    let s = ValueStats::of(&Tensor::from_vec(vec![1e-45, 2.5e-6], [2]));
+    assert_eq!(s.to_string(), "min 1e-45, max 2.5e-6 over 2 finite, 0 NaN, 0 ±inf, of 2");
 }

@@ -89,7 +89,7 @@ fn peak_resident_bytes() -> Option<u64> {
 /// The release check of a long run: 10,000 steps of the toy transformer of
 /// experiment 11 (6 pre-norm layers, width 32, batches of 32 sequences),
 /// with the training loop of `tests/train.rs` (clipping, warm-up, AdamW).
-/// About 40 s in release mode; under `cargo test`'s debug build it would
+/// About 15 s in release mode; under `cargo test`'s debug build it would
 /// take minutes, so there it is skipped and CI runs it with `--release`.
 #[test]
 #[cfg_attr(debug_assertions, ignore = "a release-mode check: cargo test --release --test memory")]
