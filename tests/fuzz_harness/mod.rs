@@ -22,7 +22,7 @@ use resgrad::check::{GradcheckOptions, gradcheck_with};
 use resgrad::io::{read_metadata, read_tensors};
 use resgrad::nn::{LayerNorm, Linear, Params};
 use resgrad::{Rng, Shape, Tape, Tensor, Var};
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Once;
 
@@ -361,13 +361,13 @@ impl<'t> Decoder<'_, 't> {
             14 => Step::AddScalar(x, (f32::from(self.r.byte()) - 128.0) / 32.0),
             15 | 16 if rank >= 2 => {
                 let n = 1 + self.r.below(4);
-                let (m, k) = (dims[rank - 2], dims[rank - 1]);
+                let k = dims[rank - 1];
                 let transposed = op % 27 == 16;
                 let mat = if transposed { [n, k] } else { [k, n] };
                 // One shared matrix, or one per batch entry.
                 let other: Vec<usize> =
                     if self.r.below(2) == 0 { mat.to_vec() } else { [&dims[..rank - 2], &mat[..]].concat() };
-                if numel / k * n > MAX_NUMEL || m == 0 {
+                if numel / k * n > MAX_NUMEL {
                     return;
                 }
                 let b = self.operand(&other);
@@ -375,6 +375,9 @@ impl<'t> Decoder<'_, 't> {
             }
             17 if rank >= 2 => {
                 let (k, n) = (dims[rank - 1], 1 + self.r.below(4));
+                if numel / k * n > MAX_NUMEL {
+                    return;
+                }
                 let relu = self.r.below(2) == 0;
                 let w = self.operand(&[n, k]);
                 let b = if self.r.below(2) == 0 { Some(self.operand(&[n])) } else { None };
@@ -445,7 +448,7 @@ impl<'t> Decoder<'_, 't> {
                 }
                 Step::BroadcastTo(x, new)
             }
-            26 if rank == 2 => {
+            26 if rank == 2 && self.r.below(2) == 0 => {
                 let ids = (0..1 + self.r.below(4)).map(|_| self.r.below(dims[0])).collect();
                 Step::GatherRows(x, ids)
             }
@@ -464,19 +467,23 @@ impl<'t> Decoder<'_, 't> {
             0 => Loss::Sum,
             1 => Loss::Mean,
             2 => Loss::Mse(self.operand(&dims)),
+            // No axis is ever 0 long: every op here keeps lengths >= 1.
             _ => match dims.last() {
-                Some(&c) if c > 0 => {
+                Some(&c) => {
                     let rows = dims.iter().product::<usize>() / c;
                     Loss::CrossEntropy((0..rows).map(|_| self.r.below(c)).collect())
                 }
-                _ => Loss::Sum,
+                None => Loss::Sum,
             },
         }
     }
 }
 
 /// What one run gave: the loss and every gradient as bits, whether every
-/// value and gradient was finite, and the largest magnitude of a value.
+/// step's result and every gradient was finite, and the largest magnitude
+/// of a step's result. Values inside a step (the x² of `LogSquare`, the
+/// masked scores of `CausalSoftmax`) are not read: the first is finite
+/// whenever its step's result is, and the second holds −∞ on purpose.
 struct Run {
     loss: Vec<u32>,
     grads: Vec<Vec<u32>>,
@@ -497,6 +504,8 @@ fn run_bits(program: &Program, anomaly: bool) -> Run {
         let value = v.value();
         finite &= value.data().iter().all(|x| x.is_finite());
         largest = value.data().iter().fold(largest, |m, x| m.max(x.abs()));
+        // The sweep already refuses a rule's gradient of the wrong shape;
+        // this checks what reaches the caller, after the sums.
         if let Some(g) = grads.get(*v) {
             assert_eq!(g.shape(), value.shape(), "the gradient of #{} has the wrong shape\n{tape}", v.id());
         }
@@ -507,7 +516,8 @@ fn run_bits(program: &Program, anomaly: bool) -> Run {
             bits.push(g.data().iter().map(|x| x.to_bits()).collect());
         }
     }
-    assert!(!tape.to_string().is_empty());
+    let listing = tape.to_string();
+    assert_eq!(listing.lines().count(), tape.len(), "the listing has one line per node:\n{listing}");
     Run { loss: loss.value().data().iter().map(|x| x.to_bits()).collect(), grads: bits, finite, largest }
 }
 
@@ -521,11 +531,20 @@ pub fn ops(data: &[u8]) {
     let again = run_bits(&program, false);
     assert!(first.loss == again.loss && first.grads == again.grads, "a second run differs\n{program:#?}");
 
-    // Anomaly mode is silent exactly when every value and gradient is finite.
+    // Anomaly mode is silent exactly when every step's result and every
+    // gradient is finite. (The causal mask's intended −∞ is inside a step,
+    // never a step's result, so it does not count as non-finite here, and
+    // anomaly mode exempts it too.)
     let checked = quietly(|| run_bits(&program, true));
     match (first.finite, checked) {
         (true, Ok(_)) => {}
-        (true, Err(panic)) => panic!("anomaly mode fired on a finite run: {}\n{program:#?}", message(&panic)),
+        (true, Err(panic)) => {
+            let m = message(&panic);
+            if !m.starts_with("anomaly") {
+                panic!("a panic in anomaly mode only, {m}\n{program:#?}");
+            }
+            panic!("anomaly mode fired on a finite run: {m}\n{program:#?}")
+        }
         (false, Ok(_)) => panic!("anomaly mode missed a non-finite value\n{program:#?}"),
         (false, Err(panic)) => {
             assert!(message(&panic).starts_with("anomaly"), "{}\n{program:#?}", message(&panic))
@@ -535,7 +554,8 @@ pub fn ops(data: &[u8]) {
     // Where finite differences apply, they agree with the gradients. Their
     // error model (see `gradcheck_with`) covers rounding of the output; the
     // rounding inside grows with the largest intermediate value M, as about
-    // ε·M/h per op in the difference quotient. With M ≤ 10 that is ~1e-4,
+    // ε·M/h per op in the difference quotient. With M ≤ 10 (measured over
+    // the steps' results) that is ~1e-4,
     // the check's absolute tolerance; beyond it, a program such as
     // `mse(exp(exp(x²)) + b, exp(exp(x²)))` cancels 1e23-sized values and
     // its finite differences are noise (found by this fuzzer, committed as
@@ -574,6 +594,8 @@ pub fn ops(data: &[u8]) {
 thread_local! {
     /// True while `quietly` runs on this thread.
     static QUIET: Cell<bool> = const { Cell::new(false) };
+    /// Where the last panic caught by `quietly` was raised.
+    static LOCATION: RefCell<String> = const { RefCell::new(String::new()) };
 }
 
 /// Runs `f`, catching a panic without printing it. libFuzzer's panic hook
@@ -584,7 +606,10 @@ fn quietly<R>(f: impl FnOnce() -> R) -> std::thread::Result<R> {
     WRAP.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            if !QUIET.with(Cell::get) {
+            if QUIET.with(Cell::get) {
+                let at = info.location().map(|at| at.to_string()).unwrap_or_default();
+                LOCATION.with(|l| *l.borrow_mut() = at);
+            } else {
                 previous(info);
             }
         }));
@@ -595,10 +620,13 @@ fn quietly<R>(f: impl FnOnce() -> R) -> std::thread::Result<R> {
     result
 }
 
+/// The message of a panic that `quietly` caught, followed by where it was
+/// raised.
 fn message(panic: &Box<dyn std::any::Any + Send>) -> String {
-    panic
+    let text = panic
         .downcast_ref::<String>()
         .cloned()
         .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_default()
+        .unwrap_or_default();
+    format!("{text}\n  (raised at {})", LOCATION.with(|l| l.borrow().clone()))
 }
