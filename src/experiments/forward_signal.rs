@@ -131,36 +131,31 @@ fn norm(v: &[f32]) -> f64 {
     v.iter().map(|&a| a as f64 * a as f64).sum::<f64>().sqrt()
 }
 
-/// The mean over rows of the cosine between row `i` of `a` and row `i` of
-/// `b` (rows of `width` values; a zero row counts as cosine 0).
-fn mean_row_cosine(a: &[f32], b: &[f32], width: usize) -> f64 {
+/// The mean over rows of `f(⟨a_i, b_i⟩, ‖a_i‖, ‖b_i‖)`, for rows of `width`
+/// values.
+fn mean_over_rows(a: &[f32], b: &[f32], width: usize, f: impl Fn(f64, f64, f64) -> f64) -> f64 {
     let rows = a.len() / width;
     let total: f64 = a
         .chunks_exact(width)
         .zip(b.chunks_exact(width))
         .map(|(u, v)| {
             let dot: f64 = u.iter().zip(v).map(|(&p, &q)| p as f64 * q as f64).sum();
-            let (nu, nv) = (norm(u), norm(v));
-            if nu == 0.0 || nv == 0.0 { 0.0 } else { dot / (nu * nv) }
+            f(dot, norm(u), norm(v))
         })
         .sum();
     total / rows as f64
 }
 
+/// The mean over rows of the cosine between row `i` of `a` and row `i` of
+/// `b` (rows of `width` values; a zero row counts as cosine 0).
+fn mean_row_cosine(a: &[f32], b: &[f32], width: usize) -> f64 {
+    mean_over_rows(a, b, width, |dot, nu, nv| if nu == 0.0 || nv == 0.0 { 0.0 } else { dot / (nu * nv) })
+}
+
 /// The mean over rows of `⟨a_i, b_i⟩ / ‖a_i‖²`, the coefficient of row
 /// `a_i` in row `b_i` (a zero row of `a` counts as 0).
 fn mean_row_coefficient(a: &[f32], b: &[f32], width: usize) -> f64 {
-    let rows = a.len() / width;
-    let total: f64 = a
-        .chunks_exact(width)
-        .zip(b.chunks_exact(width))
-        .map(|(u, v)| {
-            let dot: f64 = u.iter().zip(v).map(|(&p, &q)| p as f64 * q as f64).sum();
-            let nu = norm(u);
-            if nu == 0.0 { 0.0 } else { dot / (nu * nu) }
-        })
-        .sum();
-    total / rows as f64
+    mean_over_rows(a, b, width, |dot, nu, _| if nu == 0.0 { 0.0 } else { dot / (nu * nu) })
 }
 
 /// Column means of a row-major matrix with `cols` columns.

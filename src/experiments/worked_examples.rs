@@ -354,34 +354,23 @@ pub fn run(quick: bool) -> Outcome {
     let (w_res, b_res) = *residual_path.last().expect("at least one step");
     let (w_plain, b_plain) = *plain_path.last().expect("at least one step");
     let (w0, b0) = residual_path[0];
-    push(
-        "b",
-        format!("residual branch w after {STEPS} SGD steps (w after step 1: {})", fmt_num(w0 as f64)),
-        fmt_num(w_res as f64),
-        "2".into(),
-        fmt_num((w_res as f64 - 2.0).abs()),
-    );
-    push(
-        "b",
-        format!("residual branch b after {STEPS} SGD steps (b after step 1: {})", fmt_num(b0 as f64)),
-        fmt_num(b_res as f64),
-        "2".into(),
-        fmt_num((b_res as f64 - 2.0).abs()),
-    );
-    push(
-        "b",
-        format!("plain unit w after {STEPS} SGD steps"),
-        fmt_num(w_plain as f64),
-        "3".into(),
-        fmt_num((w_plain as f64 - 3.0).abs()),
-    );
-    push(
-        "b",
-        format!("plain unit b after {STEPS} SGD steps"),
-        fmt_num(b_plain as f64),
-        "2".into(),
-        fmt_num((b_plain as f64 - 2.0).abs()),
-    );
+    let learned = [
+        (
+            format!("residual branch w after {STEPS} SGD steps (w after step 1: {})", fmt_num(w0 as f64)),
+            w_res,
+            2.0,
+        ),
+        (
+            format!("residual branch b after {STEPS} SGD steps (b after step 1: {})", fmt_num(b0 as f64)),
+            b_res,
+            2.0,
+        ),
+        (format!("plain unit w after {STEPS} SGD steps"), w_plain, 3.0),
+        (format!("plain unit b after {STEPS} SGD steps"), b_plain, 2.0),
+    ];
+    for (quantity, got, want) in learned {
+        push("b", quantity, fmt_num(got as f64), want.to_string(), fmt_num((got as f64 - want).abs()));
+    }
     let err_series = |name: &str, path: &[(f32, f32)], pick: fn(&(f32, f32)) -> f32, target: f64| Series {
         name: name.into(),
         points: path
