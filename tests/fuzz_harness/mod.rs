@@ -582,8 +582,8 @@ pub fn ops(data: &[u8]) {
     // error model (see `gradcheck_with`) covers rounding of the output; the
     // rounding inside grows with the largest intermediate value M, as about
     // ε·M/h per op in the difference quotient. With M ≤ 10 (measured over
-    // the steps' results) that is ~1e-4,
-    // the check's absolute tolerance; beyond it, a program such as
+    // the steps' results) that is ~1e-4, the check's absolute tolerance;
+    // beyond it, a program such as
     // `mse(exp(exp(x²)) + b, exp(exp(x²)))` cancels 1e23-sized values and
     // its finite differences are noise (found by this fuzzer, committed as
     // `tests/fuzz_inputs/ops/gradcheck-huge-intermediates`).
