@@ -44,7 +44,6 @@
 //! | [`check`] | finite differences, Jacobians and [`check::gradcheck`] |
 //! | [`anomaly`] | anomaly mode: the first op that makes a NaN or an infinity, by tape index |
 //! | [`trace`] | the tape as Graphviz DOT and as a JSON trace |
-//! | [`workloads`] | the benchmark workloads W1 to W3, shared by `cargo bench` and `tools/compare-peers` |
 //!
 //! ## Panics or `Result`?
 //!
@@ -74,7 +73,6 @@
 
 pub mod anomaly;
 pub mod check;
-pub mod experiments;
 pub mod gemm;
 pub mod inspect;
 #[cfg(feature = "safetensors")]
@@ -90,7 +88,6 @@ pub mod simd;
 pub mod tape;
 pub mod tensor;
 pub mod trace;
-pub mod workloads;
 
 pub use rng::Rng;
 pub use shape::Shape;

@@ -154,7 +154,7 @@ fn check_include(chapter: &Path, inc: &Include) -> Option<String> {
     let Ok(relative) = target.strip_prefix(&root) else {
         return Some(format!("`{}` points outside the repository", inc.path));
     };
-    let allowed = ["src", "examples", "tests", "book/src/output", "book/src/figures"];
+    let allowed = ["src", "examples", "tests", "lab", "book/src/output", "book/src/figures"];
     if !allowed.iter().any(|a| relative.starts_with(a)) {
         return Some(format!(
             "`{}` resolves to {}, outside {allowed:?}: code comes from compiled files, output from runs",
@@ -270,7 +270,7 @@ fn code_reaches_the_book_only_through_includes() {
             };
             if !ok {
                 problems.push(format!(
-                    "{shown}:{line}: a ```{info} block holds pasted text; include it from src/, examples/, tests/ or a captured output instead"
+                    "{shown}:{line}: a ```{info} block holds pasted text; include it from src/, examples/, tests/, lab/ or a captured output instead"
                 ));
             }
         }
@@ -438,17 +438,18 @@ fn the_concept_table_names_real_examples_and_tests() {
         assert!(cells.len() >= 5, "a concept-table row needs four cells: {row}");
         for example in ticked(cells[3]) {
             examples += 1;
-            assert!(
-                root.join(format!("examples/{example}.rs")).is_file(),
-                "no example {example} (row: {row})"
-            );
+            let found = ["examples", "lab/examples"]
+                .iter()
+                .any(|dir| root.join(format!("{dir}/{example}.rs")).is_file());
+            assert!(found, "no example {example} in examples/ or lab/examples/ (row: {row})");
         }
         let mut file = None;
         for item in ticked(cells[4]) {
             if item.ends_with(".rs") {
+                // A bare name is a file in tests/; a path is from the repository root.
+                let path = if item.contains('/') { root.join(&item) } else { root.join("tests").join(&item) };
                 file = Some(
-                    std::fs::read_to_string(root.join("tests").join(&item))
-                        .unwrap_or_else(|e| panic!("tests/{item}: {e}")),
+                    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
                 );
             } else {
                 tests += 1;
