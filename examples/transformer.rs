@@ -109,7 +109,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         if step % 40 == 0 || step == STEPS - 1 {
             acc = accuracy(&predict(&model, &params, &test_x), &test_y);
             let pct = 100.0 * acc;
-            println!("step {step:3}  loss {loss:.4}  grad norm {norm:5.2}  acc {pct:5.1}%");
+            println!("step {step:3}  loss {loss:.4}  |grad| {norm:5.2}  acc {pct:5.1}%");
         }
     }
     let (first, last) = (losses[0], losses[STEPS - 1]);
@@ -135,6 +135,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // --- The reloaded model must compute exactly the same logits, bit for bit.
     let reloaded = bits(predict(&fresh, &fresh_params, &test_x));
     assert_eq!(trained, reloaded, "the reloaded model computes different logits");
-    println!("reloaded model: all {} logits equal the trained ones, bit for bit", trained.len());
+    let n = trained.len();
+    println!("reloaded model: all {n} logits equal the trained model's, bit for bit");
     Ok(())
 }
