@@ -59,6 +59,7 @@ impl Module for SoftplusLayer {
     }
 }
 
+// ---------------------------------------------------------------------------
 /// A wrong rule, for the demonstration: it forgets the chain rule (no `dy ·`).
 struct ForgotChainRule;
 
@@ -72,6 +73,7 @@ impl Backward for ForgotChainRule {
     }
 }
 
+// ---------------------------------------------------------------------------
 /// x + softplus(x W1 + b1) W2 from plain ops, on the inputs [x, W1, b1, W2].
 /// A named `fn` spells out gradcheck's signature: every Var lives on the tape `'t`.
 /// (A closure works too if written inline in the call, as in step 2; one stored
@@ -99,7 +101,7 @@ fn main() {
     // 2. gradcheck the op alone: finite differences vs our backward rule.
     let x = Tensor::normal([4, 5], 0.0, 2.0, &mut rng);
     let checked = gradcheck(|_tape, v| v[0].softplus(), &[x]);
-    let report = checked.unwrap_or_else(|e| panic!("{e}")); // a failure names op and element
+    let report = checked.unwrap_or_else(|e| panic!("{e}")); // Err names op and element
     let pct = 100.0 * report.worst_ratio;
     println!("gradcheck softplus: passed, worst probe at {pct:.1}% of tolerance");
 
@@ -128,7 +130,7 @@ fn main() {
     ];
     let report = gradcheck(plain_block, &inputs).unwrap_or_else(|e| panic!("{e}"));
     let pct = 100.0 * report.worst_ratio;
-    println!("gradcheck x + softplus(x W1 + b1) W2: passed, worst probe at {pct:.1}% of tol.");
+    println!("gradcheck of the block: passed, worst probe at {pct:.1}% of tolerance");
 
     // 5. The wrong rule: gradcheck must fail, and say where.
     let x = Tensor::normal([4, 5], 0.0, 2.0, &mut rng);

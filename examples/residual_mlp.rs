@@ -103,5 +103,5 @@ fn main() {
     let report = checked.unwrap_or_else(|e| panic!("{e}"));
     let pct = 100.0 * report.worst_ratio;
     let n = params.len();
-    println!("gradcheck (input + {n} weights): passed, worst probe {pct:.1}% of tolerance");
+    println!("gradcheck (input + {n} weights): passed, worst probe at {pct:.1}% of tol.");
 }

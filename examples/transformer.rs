@@ -46,7 +46,7 @@ impl Model {
         let layers = (0..LAYERS)
             .map(|i| {
                 let mut scope = params.scope(&format!("layers.{i}"));
-                TransformerEncoderLayer::new(&mut scope, config.clone(), rng)
+                TransformerEncoderLayer::new(&mut scope, config, rng)
             })
             .collect();
         Model {
