@@ -59,9 +59,8 @@ fn main() {
         let pred = model.forward(&ctx, ctx.input(x.clone())); // model(x)
         let loss = pred.mse_loss(ctx.input(y.clone())); // F.mse_loss(pred, y)
         let grads = ctx.param_grads(&tape.backward(loss)); // loss.backward()
-        losses.push(loss.value().item());
-        drop(ctx); // the pass is over: stop borrowing params...
-        opt.step(&mut params, &grads); // ...so the optimiser may write them
+        losses.push(loss.value().item()); // read it now: once `params` changes below,
+        opt.step(&mut params, &grads); // no Var of this pass may be used again
         if step % 50 == 0 || step == STEPS - 1 {
             println!("step {step:3}  mse {:.5}", losses[step]);
         }
@@ -70,7 +69,7 @@ fn main() {
     println!("mse fell from {first:.4} to {last:.5} ({:.0}x)\n", first / last);
     assert!(last < first / 20.0, "the loss should fall at least 20x");
 
-    // --- The tape of one step, on a batch of 2 points so the listing stays short.
+    // --- The tape of one forward + backward pass, on 2 points so the listing is short.
     let (x2, y2) = data(2, &mut rng);
     let tape = Tape::new();
     let ctx = Ctx::eval(&tape, &params);
@@ -88,7 +87,7 @@ fn main() {
     // live long enough ... "requires that `params` is borrowed for `'static`".
     let params: &'static Params = Box::leak(Box::new(params)); // once, ~5 KB
     let mut inputs = vec![x2];
-    inputs.extend(params.iter().map(|(_, p)| (*p.value).clone()));
+    inputs.extend(params.iter().map(|(_, p)| p.value.as_ref().clone())); // the weights
     let checked = gradcheck(
         |tape, v| {
             let ctx = Ctx::eval(tape, params);
