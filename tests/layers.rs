@@ -278,20 +278,6 @@ fn projection_shortcuts_map_r3_to_r2_and_r6_to_r4() {
 }
 // ANCHOR_END: projection_shapes
 
-#[test]
-fn concatenation_widens_the_representation_and_addition_does_not() {
-    let mut rng = Rng::new(11);
-    let mut params = Params::new();
-    let branch = Linear::new(&mut params.scope("branch"), 4, 4, true, &mut rng);
-    let add = Residual::new(branch.clone());
-    let cat = Residual::new(branch).with_merge(Merge::Concat);
-    let tape = Tape::new();
-    let ctx = Ctx::eval(&tape, &params);
-    let x = ctx.input(Tensor::normal([2, 4], 0.0, 1.0, &mut rng));
-    assert_eq!(add.forward(&ctx, x).shape().dims(), &[2, 4]);
-    assert_eq!(cat.forward(&ctx, x).shape().dims(), &[2, 8]);
-}
-
 // ANCHOR: identity_skip_width_mismatch
 #[test]
 #[should_panic(expected = "projection shortcut P(x) + F(x) with P a Linear(4 -> 3)")]
@@ -337,7 +323,7 @@ fn rezero_starts_as_the_identity_and_its_gate_gets_the_first_gradient() {
     let report = Connectivity::check(&params, &grads);
     // With α = 0 the branches are cut: only the gates learn on the first step,
     // and every other parameter gets a gradient of exactly zero.
-    let gates = [layer.gates[0].unwrap(), layer.gates[1].unwrap()];
+    let gates = [layer.joins[0].gate.unwrap(), layer.joins[1].gate.unwrap()];
     for gate in gates {
         assert!(grads.get(gate).unwrap().item() != 0.0);
     }
@@ -609,23 +595,39 @@ fn linear_accepts_a_single_vector() {
 }
 
 #[test]
-fn concatenation_scales_and_gates_the_branch_it_appends() {
+fn a_projection_shortcut_scales_and_gates_the_branch_it_adds() {
     let mut rng = Rng::new(27);
     let mut params = Params::new();
-    let branch = Linear::new(&mut params.scope("f"), 4, 2, true, &mut rng);
+    let branch = Linear::new(&mut params.scope("f"), 4, 3, true, &mut rng);
     let options = ResidualOptions { branch_scale: 0.5, rezero: true, ..ResidualOptions::default() };
     let block = Residual::projected(&mut params.scope("p"), branch.clone(), 4, 3, &mut rng)
-        .with_merge(Merge::Concat)
         .with_options(&mut params.scope("b"), options);
     let tape = Tape::new();
     let ctx = Ctx::train(&tape, &params, 1);
     let x = ctx.input(Tensor::normal([5, 4], 0.0, 1.0, &mut rng));
     let y = block.forward(&ctx, x);
-    assert_eq!(y.shape().dims(), &[5, 5]); // P(x): 3 features, then 0.5 · α · F(x): 2
-    // α starts at 0: the appended features are exactly 0, and α gets a gradient.
-    assert!(y.value().data().chunks_exact(5).all(|row| row[3] == 0.0 && row[4] == 0.0));
+    let Shortcut::Projection(p) = &block.shortcut else { panic!("built with a projection") };
+    // α starts at 0: y = P(x) + 0.5 · 0 · F(x) is exactly P(x), and α gets a gradient.
+    assert_eq!(y.value().data(), p.forward(&ctx, x).value().data());
     let grads = ctx.param_grads(&tape.backward(y.scale(3.0).sum() + y.mul(y).sum()));
-    assert!(grads.get(block.gate.unwrap()).unwrap().item() != 0.0);
+    assert!(grads.get(block.join.gate.unwrap()).unwrap().item() != 0.0);
+}
+
+#[test]
+fn zero_init_zeroes_the_branchs_last_projection_wherever_it_is_set() {
+    let mut rng = Rng::new(29);
+    let mut params = Params::new();
+    let zero = ResidualOptions { zero_init: true, ..ResidualOptions::default() };
+    let first = Linear::new(&mut params.scope("f.0"), 4, 8, true, &mut rng);
+    let last = Linear::new(&mut params.scope("f.2"), 8, 4, true, &mut rng);
+    let branch = Sequential::new().push(first).push(Relu).push(last.clone());
+    let block = Residual::new(branch).with_options(&mut params.scope("r"), zero);
+    assert!(params.get(last.weight).data().iter().all(|&w| w == 0.0));
+    assert!(params.get(last.bias.unwrap()).data().iter().all(|&b| b == 0.0));
+    let tape = Tape::new();
+    let ctx = Ctx::eval(&tape, &params);
+    let x = ctx.input(Tensor::normal([3, 4], 0.0, 1.0, &mut rng));
+    assert_eq!(block.forward(&ctx, x).value().data(), x.value().data()); // exactly the identity
 }
 
 #[test]
@@ -633,16 +635,26 @@ fn residual_options_that_cannot_be_honoured_are_refused() {
     let mut rng = Rng::new(28);
     let mut params = Params::new();
     let branch = Linear::new(&mut params.scope("f"), 4, 4, true, &mut rng);
+    // A branch that ends in an activation has no last projection to zero.
     let zero = ResidualOptions { zero_init: true, ..ResidualOptions::default() };
     let msg = panic_message(|| {
-        let _ = Residual::new(branch.clone()).with_options(&mut params.scope("a"), zero);
+        let ends_in_relu = Sequential::new().push(branch.clone()).push(Relu);
+        let _ = Residual::new(ends_in_relu).with_options(&mut params.scope("a"), zero);
     });
-    assert!(msg.contains("call .zero_init(params) on that Linear"), "{msg}");
+    assert!(
+        msg.contains("zero_init: Relu has no last projection") && msg.contains("end the branch in a Linear"),
+        "{msg}"
+    );
     let gated_plain = ResidualOptions { rezero: true, ..ResidualOptions::plain() };
     let msg = panic_message(|| {
         let _ = Residual::new(branch.clone()).with_options(&mut params.scope("b"), gated_plain);
     });
     assert!(msg.contains("ReZero gate"), "{msg}");
+    let msg = panic_message(|| {
+        let _ = Residual::projected(&mut params.scope("c"), branch.clone(), 4, 4, &mut Rng::new(1))
+            .with_options(&mut params.scope("d"), ResidualOptions::plain());
+    });
+    assert!(msg.contains("the projection shortcut would never be used"), "{msg}");
 }
 
 #[test]

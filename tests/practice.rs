@@ -5,8 +5,8 @@
 //! numbers), the comparison is exact; elsewhere each test says why its
 //! tolerance is what it is.
 
-use resgrad::nn::{Ctx, Linear, Merge, Module, Params, Residual};
-use resgrad::{Rng, Tape, Tensor};
+use resgrad::nn::{Ctx, Linear, Module, Params};
+use resgrad::{Rng, Tape, Tensor, Var};
 
 // ANCHOR: relu_skip_gradient
 /// y = x + relu(x) with upstream dy: the skip hands back dy, the branch adds
@@ -78,24 +78,26 @@ fn ten_scalar_layers_multiply_the_gradient_by_c_or_by_one_plus_c_ten_times() {
 #[test]
 fn four_concatenations_widen_an_8_wide_stream_to_40_with_672_parameters() {
     let (d, k) = (8, 4);
-    for (merge, want_width, want_params) in [(Merge::Concat, 40, 672), (Merge::Add, 8, 288)] {
+    for (concat, want_width, want_params) in [(true, 40, 672), (false, 8, 288)] {
         let mut params = Params::new();
         let mut rng = Rng::new(5);
         let mut width = d;
-        let mut blocks = Vec::new();
+        let mut branches = Vec::new();
         for j in 0..k {
-            let branch = Linear::new(&mut params.scope(&format!("blocks.{j}")), width, d, true, &mut rng);
-            blocks.push(Residual::new(branch).with_merge(merge));
-            if merge == Merge::Concat {
+            branches.push(Linear::new(&mut params.scope(&format!("blocks.{j}")), width, d, true, &mut rng));
+            if concat {
                 width += d;
             }
         }
         let tape = Tape::new();
         let ctx = Ctx::eval(&tape, &params);
         let x = ctx.input(Tensor::ones([3, d]));
-        let y = blocks.iter().fold(x, |h, b| b.forward(&ctx, h));
-        assert_eq!(y.shape().dims(), &[3, want_width], "{merge:?}");
-        assert_eq!(params.numel(), want_params, "{merge:?}");
+        let y = branches.iter().fold(x, |h, f| {
+            let f = f.forward(&ctx, h);
+            if concat { Var::concat(&[h, f], 1) } else { h + f } // [h; F(h)] or h + F(h)
+        });
+        assert_eq!(y.shape().dims(), &[3, want_width], "concat: {concat}");
+        assert_eq!(params.numel(), want_params, "concat: {concat}");
     }
 }
 // ANCHOR_END: concat_widths

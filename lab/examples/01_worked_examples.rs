@@ -39,9 +39,7 @@
 
 use lab::{Claim, Figure, Outcome, Series, Table, fmt_num};
 use resgrad::check::jacobian;
-use resgrad::nn::{
-    Ctx, Linear, Merge, Module, Params, Relu, Residual, ResidualOptions, Sequential, Shortcut,
-};
+use resgrad::nn::{Ctx, Linear, Module, Params, Relu, Residual, ResidualOptions, Sequential, Shortcut};
 use resgrad::optim::{Optimizer, Sgd};
 use resgrad::rng::Rng;
 use resgrad::shape::Shape;
@@ -148,6 +146,16 @@ fn design(
     }
 }
 
+/// `y = [x; F(x)]`: the input and the branch side by side (the merge of
+/// experiment 09), for the last design of (c).
+struct Concat(Linear);
+
+impl Module for Concat {
+    fn forward<'t>(&self, ctx: &Ctx<'t>, x: Var<'t>) -> Var<'t> {
+        Var::concat(&[x, self.0.forward(ctx, x)], 1) // [n, 6] and [n, 4] -> [n, 10]
+    }
+}
+
 /// The designs of (c).
 fn designs() -> Vec<Design> {
     vec![
@@ -175,7 +183,7 @@ fn designs() -> Vec<Design> {
         ),
         design("R6 -> R10: y = [x; F(x)] (concat)", 6, 10, (6 * 4 + 4, "F: 6x4 + 4"), |p, rng| {
             let f = Linear::new(&mut p.scope("branch"), 6, 4, true, rng);
-            Box::new(Residual::new(f).with_merge(Merge::Concat))
+            Box::new(Concat(f))
         }),
     ]
 }

@@ -129,7 +129,7 @@ fn reverser(params: &mut Params, layers: usize, rng: &mut Rng) -> DigitModel {
 
 /// Every ReZero gate of `model`, named as in the store.
 fn gates(model: &DigitModel, params: &Params) -> Vec<(String, ParamId)> {
-    let ids = model.encoder.layers.iter().flat_map(|l| l.gates).flatten();
+    let ids = model.encoder.layers.iter().flat_map(|l| l.joins.iter().filter_map(|j| j.gate));
     ids.map(|id| (params.name(id).trim_start_matches("encoder.").to_string(), id)).collect()
 }
 

@@ -5,7 +5,7 @@
 //! `F(x)`. Adding them, `x + F(x)`, keeps the width; concatenating them,
 //! `[x, F(x)]`, keeps both intact side by side (as DenseNet does), but
 //! widens the stream, and every later block has to read the wider input.
-//! Both are [`Residual`] blocks here, differing only in [`Merge`]:
+//! The blocks here differ only in [`Merge`], this experiment's own switch:
 //!
 //! ```text
 //! x [n, 2] -> Linear(2 -> d) -> L blocks -> Linear(width -> 3) -> logits [n, 3]
@@ -31,7 +31,7 @@
 //! into `target/figures-quick/`; a full run rewrites the book's figures).
 
 use lab::{Claim, Figure, Outcome, Series, Table, fmt_num};
-use resgrad::nn::{Ctx, Linear, Merge, Module, Params, Relu, Residual, Sequential};
+use resgrad::nn::{Ctx, Linear, Module, Params, Relu, Sequential};
 use resgrad::optim::{AdamW, Optimizer};
 use resgrad::rng::Rng;
 use resgrad::tape::{Tape, Var};
@@ -46,10 +46,37 @@ const CLASSES: usize = 3;
 /// Blocks in the trained models.
 const TRAIN_DEPTH: usize = 8;
 
+// ANCHOR: merge
+/// How a block's branch rejoins the stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Merge {
+    /// `x + F(x)`: the width stays the same.
+    Add,
+    /// `[x, F(x)]` along the feature axis: the width grows by F's width.
+    Concat,
+}
+
+/// One block: the branch `F` and how it merges with the stream.
+pub struct Block {
+    branch: Sequential,
+    merge: Merge,
+}
+
+impl Module for Block {
+    fn forward<'t>(&self, ctx: &Ctx<'t>, x: Var<'t>) -> Var<'t> {
+        let f = self.branch.forward(ctx, x); // [n, w] -> [n, d]
+        match self.merge {
+            Merge::Add => x + f,                      // [n, d]
+            Merge::Concat => Var::concat(&[x, f], 1), // [n, w + d]
+        }
+    }
+}
+// ANCHOR_END: merge
+
 /// A model with `L` blocks merged by addition or concatenation.
 pub struct Model {
     input: Linear,
-    blocks: Vec<Residual<Sequential>>,
+    blocks: Vec<Block>,
     head: Linear,
     /// Every `Linear` of the model as `(in, out)`, in order.
     pub linear_shapes: Vec<(usize, usize)>,
@@ -72,7 +99,7 @@ impl Model {
             let l2 = Linear::new(&mut scope.sub("2"), HIDDEN, D, true, &mut rng);
             shapes.extend([(width, HIDDEN), (HIDDEN, D)]);
             let branch = Sequential::new().push(l1).push(Relu).push(l2);
-            blocks.push(Residual::new(branch).with_merge(merge));
+            blocks.push(Block { branch, merge });
             // ANCHOR: width_rule
             width = match merge {
                 Merge::Add => width,        // x + F(x): [n, w] -> [n, w]
@@ -390,5 +417,23 @@ mod tests {
         assert_eq!(outcome.table.rows.len(), 16);
         assert_eq!(outcome.figures.len(), 3);
         assert_eq!(cost(Merge::Concat, 5), cost(Merge::Concat, 5));
+    }
+
+    #[test]
+    fn concatenation_widens_the_representation_and_addition_does_not() {
+        let mut rng = Rng::new(11);
+        let mut params = Params::new();
+        let f = Linear::new(&mut params.scope("f"), 4, 4, true, &mut rng);
+        let add = Block { branch: Sequential::new().push(f.clone()), merge: Merge::Add };
+        let cat = Block { branch: Sequential::new().push(f), merge: Merge::Concat };
+        let tape = Tape::new();
+        let ctx = Ctx::eval(&tape, &params);
+        let x = ctx.input(Tensor::normal([2, 4], 0.0, 1.0, &mut Rng::new(12)));
+        let (y_add, y_cat) = (add.forward(&ctx, x), cat.forward(&ctx, x));
+        assert_eq!(y_add.shape().dims(), &[2, 4]);
+        assert_eq!(y_cat.shape().dims(), &[2, 8]);
+        // The concatenation keeps x intact in its first four features.
+        let kept: Vec<f32> = y_cat.value().data().chunks(4).step_by(2).flatten().copied().collect();
+        assert_eq!(kept, x.value().data());
     }
 }

@@ -9,7 +9,7 @@
 //! --merge heads--> [B, T, E] --out_proj--> [B, T, E]
 //! ```
 
-use super::{Ctx, Linear, Module, ParamId, Scope};
+use super::{Ctx, Linear, Module, ParamId, Params, Scope};
 use crate::rng::Rng;
 use crate::tape::Var;
 use crate::tensor::Tensor;
@@ -174,5 +174,10 @@ impl Module for MultiHeadAttention {
     /// Self-attention of `x` `[..., T, E]`, causal if [`causal`](Self::causal) was set.
     fn forward<'t>(&self, ctx: &Ctx<'t>, x: Var<'t>) -> Var<'t> {
         self.attend(ctx, x, x, x, self.causal).0
+    }
+
+    /// Zeroes `out_proj`, the last projection.
+    fn zero_init(&self, params: &mut Params) {
+        self.out_proj.zero_init(params);
     }
 }

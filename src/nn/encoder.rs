@@ -22,7 +22,7 @@
 //! the path from the loss to every earlier layer.
 
 use super::{
-    Activation, Ctx, Dropout, FeedForward, LayerNorm, Module, MultiHeadAttention, ParamId, ResidualOptions,
+    Activation, Ctx, Dropout, FeedForward, Join, LayerNorm, Module, MultiHeadAttention, ResidualOptions,
     Scope,
 };
 use crate::rng::Rng;
@@ -127,8 +127,9 @@ pub struct TransformerEncoderLayer {
     pub dropout1: Dropout,
     /// Dropout after the feed-forward block.
     pub dropout2: Dropout,
-    /// The ReZero gates of the two sublayers (`sa_gate`, `ff_gate`), if enabled.
-    pub gates: [Option<ParamId>; 2],
+    /// Where each sublayer meets the stream: self-attention's, then the
+    /// feed-forward block's (with their ReZero gates `sa_gate`, `ff_gate`, if enabled).
+    pub joins: [Join; 2],
     /// The settings it was built with.
     pub config: EncoderLayerConfig,
 }
@@ -152,11 +153,10 @@ impl TransformerEncoderLayer {
             LayerNorm::with_options(&mut scope.sub("norm1"), c.d_model, c.layer_norm_eps, true, c.bias);
         let norm2 =
             LayerNorm::with_options(&mut scope.sub("norm2"), c.d_model, c.layer_norm_eps, true, c.bias);
-        if c.residual.zero_init {
-            self_attn.out_proj.zero_init(scope.params());
-            ff.linear2.zero_init(scope.params());
-        }
-        let gates = [c.residual.gate(scope, "sa_gate"), c.residual.gate(scope, "ff_gate")];
+        let joins = [
+            Join::new(scope, "sa_gate", c.residual, &self_attn),
+            Join::new(scope, "ff_gate", c.residual, &ff),
+        ];
         TransformerEncoderLayer {
             self_attn,
             ff,
@@ -164,7 +164,7 @@ impl TransformerEncoderLayer {
             norm2,
             dropout1: Dropout::new(c.dropout),
             dropout2: Dropout::new(c.dropout),
-            gates,
+            joins,
             config,
         }
     }
@@ -173,15 +173,15 @@ impl TransformerEncoderLayer {
     /// The layer on `[batch, seq, d]` input, whatever `batch_first` says,
     /// optionally with a causal mask.
     pub fn forward_batch_first<'t>(&self, ctx: &Ctx<'t>, x: Var<'t>, causal: bool) -> Var<'t> {
-        let (r, [g1, g2]) = (&self.config.residual, self.gates);
+        let [j1, j2] = &self.joins;
         let sa = |h: Var<'t>| self.dropout1.forward(ctx, self.self_attn.attend(ctx, h, h, h, causal).0);
         let ff = |h: Var<'t>| self.dropout2.forward(ctx, self.ff.forward(ctx, h));
         if self.config.norm_first {
-            let x = r.join(ctx, x, sa(self.norm1.forward(ctx, x)), g1); // x + SA(LN(x))
-            r.join(ctx, x, ff(self.norm2.forward(ctx, x)), g2) // x + FF(LN(x))
+            let x = j1.forward(ctx, x, sa(self.norm1.forward(ctx, x))); // x + SA(LN(x))
+            j2.forward(ctx, x, ff(self.norm2.forward(ctx, x))) // x + FF(LN(x))
         } else {
-            let x = self.norm1.forward(ctx, r.join(ctx, x, sa(x), g1)); // LN(x + SA(x))
-            self.norm2.forward(ctx, r.join(ctx, x, ff(x), g2)) // LN(x + FF(x))
+            let x = self.norm1.forward(ctx, j1.forward(ctx, x, sa(x))); // LN(x + SA(x))
+            self.norm2.forward(ctx, j2.forward(ctx, x, ff(x))) // LN(x + FF(x))
         }
     }
     // ANCHOR_END: encoder_layer_forward

@@ -3,7 +3,7 @@
 //! The weight is stored as PyTorch stores it, `[out_features, in_features]`,
 //! so weights saved from PyTorch load unchanged.
 
-use super::{Ctx, Module, ParamId, Scope};
+use super::{Ctx, Module, ParamId, Params, Scope};
 use crate::rng::Rng;
 use crate::tape::Var;
 use crate::tensor::Tensor;
@@ -59,6 +59,17 @@ impl Module for Linear {
         }
         x.linear(ctx.param(self.weight), self.bias.map(|b| ctx.param(b))) // [..., in] -> [..., out]
     }
+
+    // ANCHOR: zero_init
+    /// Sets the weight and the bias to zero: the layer outputs 0 whatever
+    /// its input, and a residual block ending in it is the identity.
+    fn zero_init(&self, params: &mut Params) {
+        params.get_mut(self.weight).data_mut().fill(0.0);
+        if let Some(b) = self.bias {
+            params.get_mut(b).data_mut().fill(0.0);
+        }
+    }
+    // ANCHOR_END: zero_init
 }
 
 impl Linear {

@@ -40,7 +40,7 @@ pub use encoder::{EncoderLayerConfig, TransformerEncoder, TransformerEncoderLaye
 pub use layer_norm::LayerNorm;
 pub use linear::Linear;
 pub use params::{Param, ParamGrads, ParamId, Params, Scope};
-pub use residual::{Merge, Residual, ResidualConnection, ResidualOptions, Shortcut};
+pub use residual::{Join, Residual, ResidualConnection, ResidualOptions, Shortcut};
 pub use sequential::{FeedForward, Sequential};
 
 use crate::tape::Var;
@@ -50,16 +50,43 @@ use crate::tape::Var;
 pub trait Module {
     /// Records the layer's computation on `ctx`'s tape.
     fn forward<'t>(&self, ctx: &Ctx<'t>, x: Var<'t>) -> Var<'t>;
+
+    /// Sets the layer's last projection to zero, so that it outputs zero
+    /// and a residual block around it starts as exactly the identity
+    /// ([`ResidualOptions::zero_init`]). [`Linear`] zeroes its weight and
+    /// bias; [`Sequential`] passes the call to its last layer;
+    /// [`FeedForward`] zeroes `linear2` and [`MultiHeadAttention`] its
+    /// `out_proj`. A layer without weights (an activation) panics.
+    #[track_caller]
+    fn zero_init(&self, params: &mut Params) {
+        let _ = params;
+        let name = std::any::type_name::<Self>().rsplit("::").next().unwrap_or("this layer");
+        panic!(
+            "zero_init: {name} has no last projection to set to zero\n  \
+             zero_init zeroes the last weights of a branch, so the block starts as the identity: \
+             end the branch in a Linear"
+        );
+    }
 }
 
 impl<M: Module + ?Sized> Module for Box<M> {
     fn forward<'t>(&self, ctx: &Ctx<'t>, x: Var<'t>) -> Var<'t> {
         (**self).forward(ctx, x)
     }
+
+    #[track_caller]
+    fn zero_init(&self, params: &mut Params) {
+        (**self).zero_init(params)
+    }
 }
 
 impl<M: Module + ?Sized> Module for &M {
     fn forward<'t>(&self, ctx: &Ctx<'t>, x: Var<'t>) -> Var<'t> {
         (**self).forward(ctx, x)
+    }
+
+    #[track_caller]
+    fn zero_init(&self, params: &mut Params) {
+        (**self).zero_init(params)
     }
 }

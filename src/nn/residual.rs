@@ -1,7 +1,7 @@
-//! Residual connections as layers: the skip in all its variants, so that
-//! experiments can switch each part on and off.
+//! Residual connections as layers: `y = P(x) + c α F(x)`, one join for
+//! every layer that has a skip, with switches experiments can turn.
 
-use super::{Ctx, Dropout, LayerNorm, Linear, Module, ParamId, Params, Scope};
+use super::{Ctx, Dropout, LayerNorm, Linear, Module, ParamId, Scope};
 use crate::rng::Rng;
 use crate::tape::Var;
 use crate::tensor::Tensor;
@@ -15,8 +15,9 @@ pub struct ResidualOptions {
     pub enabled: bool,
     /// A constant on the branch, `y = x + c F(x)` (for example 1/√(2N) for N blocks).
     pub branch_scale: f32,
-    /// Start the branch's last projection at zero, so every block is
-    /// exactly the identity at initialisation.
+    /// Start the branch's last projection at zero
+    /// ([`Module::zero_init`]), so every block is exactly the identity at
+    /// initialisation.
     pub zero_init: bool,
     /// A learned scalar gate on the branch, initialised to 0 (ReZero):
     /// `y = x + α F(x)`.
@@ -34,44 +35,69 @@ impl ResidualOptions {
     pub fn plain() -> Self {
         ResidualOptions { enabled: false, ..Self::default() }
     }
-
-    /// Registers the ReZero gate under `name` if the options ask for one.
-    pub fn gate(&self, scope: &mut Scope<'_>, name: &str) -> Option<ParamId> {
-        self.rezero.then(|| scope.add(name, Tensor::zeros([1])))
-    }
-
-    // ANCHOR: residual_join
-    /// Joins a branch output `f` to the skip `x`: scale, gate, then add
-    /// (or return `f` alone when the skip is switched off).
-    #[track_caller]
-    pub fn join<'t>(&self, ctx: &Ctx<'t>, x: Var<'t>, f: Var<'t>, gate: Option<ParamId>) -> Var<'t> {
-        let f = self.scale_and_gate(ctx, f, gate);
-        if self.enabled { x + f } else { f }
-    }
-
-    /// The branch as it joins the stream: `c α F(x)` (each factor only if set).
-    pub fn scale_and_gate<'t>(&self, ctx: &Ctx<'t>, f: Var<'t>, gate: Option<ParamId>) -> Var<'t> {
-        let f = if self.branch_scale != 1.0 { f.scale(self.branch_scale) } else { f };
-        match gate {
-            Some(g) => f * ctx.param(g).broadcast_to(f.shape()), // α F(x)
-            None => f,
-        }
-    }
-    // ANCHOR_END: residual_join
 }
 // ANCHOR_END: residual_options
 
-// ANCHOR: zero_init
-impl Linear {
-    /// Sets this layer's weight and bias to zero (for identity-at-init blocks).
-    pub fn zero_init(&self, params: &mut Params) {
-        params.get_mut(self.weight).data_mut().fill(0.0);
-        if let Some(b) = self.bias {
-            params.get_mut(b).data_mut().fill(0.0);
-        }
-    }
+/// Where a branch meets the skip. Every residual layer of resgrad
+/// ([`Residual`], [`ResidualConnection`] and both sublayers of
+/// [`TransformerEncoderLayer`](super::TransformerEncoderLayer)) joins its
+/// branch to the stream through [`Join::forward`], so an option means the
+/// same thing wherever it is set.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Join {
+    /// The switches it was built with.
+    pub options: ResidualOptions,
+    /// The ReZero gate `α`, if `options.rezero`.
+    pub gate: Option<ParamId>,
 }
-// ANCHOR_END: zero_init
+
+impl Join {
+    /// The plain skip, `y = x + F(x)`.
+    pub fn identity() -> Join {
+        Join { options: ResidualOptions::default(), gate: None }
+    }
+
+    /// The join for `options` around `branch`: with `zero_init` it sets
+    /// the branch's last projection to zero ([`Module::zero_init`]), with
+    /// `rezero` it registers the gate in `scope` as `gate_name`.
+    ///
+    /// A ReZero gate on a block whose skip is switched off is refused: the
+    /// block would be `0 · F(x) = 0` at initialisation.
+    #[track_caller]
+    pub fn new(
+        scope: &mut Scope<'_>,
+        gate_name: &str,
+        options: ResidualOptions,
+        branch: &dyn Module,
+    ) -> Join {
+        if !options.enabled && options.rezero {
+            panic!(
+                "residual options: with the skip switched off, a ReZero gate would be meaningless \
+                 (y = 0 · F(x) = 0 at init)\n  a plain block is y = F(x): drop the gate"
+            );
+        }
+        if options.zero_init {
+            branch.zero_init(scope.params());
+        }
+        let gate = options.rezero.then(|| scope.add(gate_name, Tensor::zeros([1])));
+        Join { options, gate }
+    }
+
+    // ANCHOR: residual_join
+    /// Joins a branch output `f` to the skip: `skip + c α f` (each factor
+    /// only if set), or `f` alone when the skip is switched off.
+    #[track_caller]
+    pub fn forward<'t>(&self, ctx: &Ctx<'t>, skip: Var<'t>, f: Var<'t>) -> Var<'t> {
+        let c = self.options.branch_scale;
+        let f = if c != 1.0 { f.scale(c) } else { f }; // c F(x)
+        let f = match self.gate {
+            Some(g) => f * ctx.param(g).broadcast_to(f.shape()), // α c F(x)
+            None => f,
+        };
+        if self.options.enabled { skip + f } else { f }
+    }
+    // ANCHOR_END: residual_join
+}
 
 // ANCHOR: residual_type
 /// What the skip path carries.
@@ -83,19 +109,8 @@ pub enum Shortcut {
     Projection(Linear),
 }
 
-// ANCHOR: merge
-/// How the skip and the branch are combined.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Merge {
-    /// `P(x) + F(x)`: the width stays the same.
-    Add,
-    /// `[P(x), F(x)]` along the feature axis: the width grows by F's width.
-    Concat,
-}
-// ANCHOR_END: merge
-
-/// A residual block around any branch `F`: `y = P(x) ⊕ F(x)` where `P` is
-/// the identity or a projection and `⊕` is addition or concatenation.
+/// A residual block around any branch `F`: `y = P(x) + F(x)`, where `P`
+/// is the identity or a projection.
 ///
 /// ```
 /// use resgrad::nn::{Ctx, Linear, Module, Params, Residual};
@@ -114,25 +129,15 @@ pub struct Residual<F> {
     pub branch: F,
     /// The skip path `P`.
     pub shortcut: Shortcut,
-    /// How the two are combined.
-    pub merge: Merge,
-    /// Experiment switches (scale, gate, skip on or off).
-    pub options: ResidualOptions,
-    /// The ReZero gate, if `options.rezero`.
-    pub gate: Option<ParamId>,
+    /// Where the two meet (scale, gate, skip on or off).
+    pub join: Join,
 }
 // ANCHOR_END: residual_type
 
 impl<F: Module> Residual<F> {
     /// `y = x + F(x)`.
     pub fn new(branch: F) -> Self {
-        Residual {
-            branch,
-            shortcut: Shortcut::Identity,
-            merge: Merge::Add,
-            options: ResidualOptions::default(),
-            gate: None,
-        }
+        Residual { branch, shortcut: Shortcut::Identity, join: Join::identity() }
     }
 
     // ANCHOR: projected
@@ -149,40 +154,19 @@ impl<F: Module> Residual<F> {
     }
     // ANCHOR_END: projected
 
-    /// Chooses addition or concatenation.
-    pub fn with_merge(mut self, merge: Merge) -> Self {
-        self.merge = merge;
-        self
-    }
-
-    /// Applies experiment switches; a ReZero gate is registered in `scope` as `gate`.
-    ///
-    /// `zero_init` cannot be applied here, since only the branch knows its
-    /// last projection: call [`Linear::zero_init`] on it instead. Switching
-    /// the skip off together with a ReZero gate (the output would be 0 at
-    /// init) or with a projection shortcut (it would never be used) is
-    /// refused too.
+    /// Applies experiment switches through [`Join::new`]: `zero_init` zeroes
+    /// the branch's last projection, a ReZero gate is registered in `scope`
+    /// as `gate`. Switching the skip off together with a projection shortcut
+    /// (it would never be used) is refused.
     #[track_caller]
     pub fn with_options(mut self, scope: &mut Scope<'_>, options: ResidualOptions) -> Self {
-        if options.zero_init {
+        if !options.enabled && matches!(self.shortcut, Shortcut::Projection(_)) {
             panic!(
-                "Residual::with_options: zero_init needs to know the branch's last projection\n  \
-                 call .zero_init(params) on that Linear instead (TransformerEncoderLayer applies it itself)"
+                "Residual::with_options: with the skip switched off, the projection shortcut would \
+                 never be used\n  a plain block is y = F(x): build it with Residual::new"
             );
         }
-        if !options.enabled && (options.rezero || matches!(self.shortcut, Shortcut::Projection(_))) {
-            panic!(
-                "Residual::with_options: with the skip switched off, {} would be meaningless\n  \
-                 a plain block is y = F(x): drop the gate and the projection",
-                if options.rezero {
-                    "a ReZero gate (y = 0 · F(x) = 0 at init)"
-                } else {
-                    "the projection shortcut"
-                }
-            );
-        }
-        self.gate = options.gate(scope, "gate");
-        self.options = options;
+        self.join = Join::new(scope, "gate", options, &self.branch);
         self
     }
 }
@@ -195,27 +179,23 @@ impl<F: Module> Module for Residual<F> {
             Shortcut::Identity => x,
             Shortcut::Projection(p) => p.forward(ctx, x),
         };
-        let f = self.branch.forward(ctx, x);
-        match self.merge {
-            Merge::Add => self.options.join(ctx, skip, f, self.gate),
-            Merge::Concat => {
-                let f = self.options.scale_and_gate(ctx, f, self.gate);
-                let last = f.shape().rank() - 1;
-                if self.options.enabled { Var::concat(&[skip, f], last) } else { f }
-            }
-        }
+        self.join.forward(ctx, skip, self.branch.forward(ctx, x)) // P(x) + F(x)
     }
 }
 // ANCHOR_END: residual_forward
 
 /// The wrapper tutorials write around every sublayer:
 /// `x + dropout(sublayer(norm(x)))` (pre-norm), with the norm named `norm`.
+/// The sublayer is a closure given at each call, so the join is the plain
+/// skip.
 #[derive(Clone, Debug)]
 pub struct ResidualConnection {
     /// The LayerNorm applied before the sublayer.
     pub norm: LayerNorm,
     /// Dropout on the sublayer's output.
     pub dropout: Dropout,
+    /// Where the sublayer's output meets the skip: `x + …`.
+    pub join: Join,
 }
 
 impl ResidualConnection {
@@ -224,6 +204,7 @@ impl ResidualConnection {
         ResidualConnection {
             norm: LayerNorm::new(&mut scope.sub("norm"), size),
             dropout: Dropout::new(dropout),
+            join: Join::identity(),
         }
     }
 
@@ -236,7 +217,7 @@ impl ResidualConnection {
         x: Var<'t>,
         sublayer: impl FnOnce(Var<'t>) -> Var<'t>,
     ) -> Var<'t> {
-        x + self.dropout.forward(ctx, sublayer(self.norm.forward(ctx, x)))
+        self.join.forward(ctx, x, self.dropout.forward(ctx, sublayer(self.norm.forward(ctx, x))))
     }
     // ANCHOR_END: residual_connection
 }

@@ -1,6 +1,6 @@
 //! `Sequential` and `FeedForward`.
 
-use super::{Activation, Ctx, Dropout, Linear, Module, Scope};
+use super::{Activation, Ctx, Dropout, Linear, Module, Params, Scope};
 use crate::rng::Rng;
 use crate::tape::Var;
 
@@ -37,6 +37,15 @@ impl Sequential {
 impl Module for Sequential {
     fn forward<'t>(&self, ctx: &Ctx<'t>, x: Var<'t>) -> Var<'t> {
         self.layers.iter().fold(x, |h, layer| layer.forward(ctx, h))
+    }
+
+    /// Zeroes the last layer (which must have weights).
+    #[track_caller]
+    fn zero_init(&self, params: &mut Params) {
+        match self.layers.last() {
+            Some(last) => last.zero_init(params),
+            None => panic!("zero_init: this Sequential is empty; push its layers first"),
+        }
     }
 }
 
@@ -80,6 +89,11 @@ impl Module for FeedForward {
             act => act.forward(ctx, self.linear1.forward(ctx, x)),
         }; // [..., d] -> [..., hidden]
         self.linear2.forward(ctx, self.dropout.forward(ctx, h)) // [..., hidden] -> [..., d]
+    }
+
+    /// Zeroes `linear2`, the block's last projection.
+    fn zero_init(&self, params: &mut Params) {
+        self.linear2.zero_init(params);
     }
 }
 // ANCHOR_END: feed_forward
