@@ -14,7 +14,7 @@ timings and gradient sums to ``DIR/resgrad.json``. This script
 * ``table DIR``: checks that every engine's loss and gradient sums agree
   with resgrad's and prints one table with the ratios.
 
-The workloads (see resgrad's ``src/workloads.rs``):
+The workloads (see resgrad's ``lab/src/workloads.rs``):
 
 * W1: ``C = A @ B`` (also ``A @ B.T`` and ``A.T @ B``), float32.
 * W2: one pre-norm encoder block, ``x1 = x + MHA(LN1(x))``,
@@ -33,7 +33,7 @@ import statistics
 import sys
 import time
 
-SIZES = {  # name: (batch, seq, d_model, heads, ff), as in src/workloads.rs
+SIZES = {  # name: (batch, seq, d_model, heads, ff), as in lab/src/workloads.rs
     "small": (1, 32, 64, 4, 256),
     "medium": (4, 64, 128, 4, 512),
     "seed": (10, 20, 512, 8, 2048),
