@@ -10,13 +10,13 @@
 //! `tools/compare-peers` hands to PyTorch and JAX. Divan reports the median
 //! and the spread of many samples, GFLOP/s for the products (`items` are
 //! floating-point operations), and the allocations each run makes: after
-//! the first step a training step reuses its buffers (see `resgrad::pool`),
+//! the first step a training step reuses its buffers (see `resgrad::kernels::pool`),
 //! so what remains are the tape's own small records.
 
 use divan::counter::ItemsCount;
 use divan::{AllocProfiler, Bencher};
-use resgrad::gemm::{self, MatRef};
-use resgrad::simd;
+use resgrad::kernels as simd;
+use resgrad::kernels::{self as gemm, MatRef};
 use resgrad::workloads::{BLOCK_SIZES, Block, BlockSize, TinyMlp, matmul_inputs};
 
 #[global_allocator]

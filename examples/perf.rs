@@ -15,12 +15,13 @@
 //! Timings are medians over repeated runs after warm-up runs; `cargo bench`
 //! measures the same workloads with divan.
 
-use resgrad::gemm::{self, MatRef};
+use resgrad::Tensor;
 use resgrad::kernels;
+use resgrad::kernels::pool;
+use resgrad::kernels::{self as simd, Isa};
+use resgrad::kernels::{self as gemm, MatRef};
 use resgrad::nn::Params;
-use resgrad::simd::{self, Isa};
 use resgrad::workloads::{BLOCK_SIZES, Block, TinyMlp, block_size, matmul_inputs};
-use resgrad::{Tensor, pool};
 use std::fmt::Write as _;
 use std::path::Path;
 use std::time::{Duration, Instant};

@@ -58,7 +58,7 @@ proptest! {
 
 #[test]
 fn blocked_matmul_agrees_with_the_reference_across_block_edges() {
-    // Sizes straddling the KC = 256 and NC = 512 blocks and the 4-row strips.
+    // Sizes straddling matmul_blocked's 256 x 512 panels (PANEL_ROWS x PANEL_COLS) and the 4-row strips.
     let mut rng = resgrad::Rng::new(31);
     for &(m, k, n) in &[(7, 257, 3), (5, 3, 513), (4, 300, 520), (1, 1, 1), (9, 256, 512)] {
         let a: Vec<f32> = (0..m * k).map(|_| rng.uniform_in(-1.0, 1.0)).collect();
