@@ -64,6 +64,79 @@ pub fn sum_reference(x: &[f32]) -> f32 {
 }
 // ANCHOR_END: sum_reference
 
+/// `y[o, i] = Σ_s x[o, s, i]`: the sum over the middle axis of `x`, shape
+/// `[outer, size, inner]` (row-major), into `y`, shape `[outer, inner]`,
+/// overwritten. Along the last axis (`inner == 1`) each output is the
+/// [`sum`] of one contiguous row; otherwise whole rows of `inner` numbers are
+/// added into `y`, one `s` after another, which vectorises across `i`.
+#[track_caller]
+pub fn sum_axis(x: &[f32], y: &mut [f32], outer: usize, size: usize, inner: usize) {
+    check_axis_lengths("sum_axis", x, y, outer, size, inner);
+    y.fill(0.0);
+    if inner == 1 {
+        if size > 0 {
+            for (y, row) in y.iter_mut().zip(x.chunks_exact(size)) {
+                *y = sum(row);
+            }
+        }
+        return;
+    }
+    for o in 0..outer {
+        let acc = &mut y[o * inner..(o + 1) * inner];
+        for s in 0..size {
+            add_assign(acc, &x[(o * size + s) * inner..(o * size + s + 1) * inner]);
+        }
+    }
+}
+
+/// [`sum_axis`], one output at a time, one element after another: the
+/// reference.
+#[track_caller]
+pub fn sum_axis_reference(x: &[f32], y: &mut [f32], outer: usize, size: usize, inner: usize) {
+    check_axis_lengths("sum_axis_reference", x, y, outer, size, inner);
+    for o in 0..outer {
+        for i in 0..inner {
+            let mut total = 0.0;
+            for s in 0..size {
+                total += x[(o * size + s) * inner + i];
+            }
+            y[o * inner + i] = total;
+        }
+    }
+}
+
+/// `dx[o, s, i] = c * dy[o, i]`, the backward of [`sum_axis`] (with `c = 1`)
+/// and of a mean (`c = 1 / size`): each gradient copied along the summed axis.
+#[track_caller]
+pub fn spread_axis(dy: &[f32], dx: &mut [f32], outer: usize, size: usize, inner: usize, c: f32) {
+    check_axis_lengths("spread_axis", dx, dy, outer, size, inner);
+    for o in 0..outer {
+        let g = &dy[o * inner..(o + 1) * inner];
+        for s in 0..size {
+            let d = &mut dx[(o * size + s) * inner..(o * size + s + 1) * inner];
+            for (d, &g) in d.iter_mut().zip(g) {
+                *d = c * g;
+            }
+        }
+    }
+}
+
+#[track_caller]
+fn check_axis_lengths(op: &str, full: &[f32], reduced: &[f32], outer: usize, size: usize, inner: usize) {
+    assert_eq!(
+        full.len(),
+        outer * size * inner,
+        "{op}: [outer, size, inner] = [{outer}, {size}, {inner}] needs {} values",
+        outer * size * inner
+    );
+    assert_eq!(
+        reduced.len(),
+        outer * inner,
+        "{op}: [outer, inner] = [{outer}, {inner}] needs {} values",
+        outer * inner
+    );
+}
+
 /// Sum of `f(x_i)`, with [`LANES`] partial sums (`f` is inlined, so a
 /// simple `f` vectorises along with the sum).
 pub fn sum_map(x: &[f32], f: impl Fn(f32) -> f32) -> f32 {

@@ -54,6 +54,29 @@ proptest! {
         }
     }
     // ANCHOR_END: lane_sums
+
+    #[test]
+    fn sum_axis_agrees_with_the_reference_and_spread_axis_copies_back(
+        (outer, size, inner, x) in (0usize..4, 0usize..40, 1usize..6)
+            .prop_flat_map(|(o, s, i)| (Just(o), Just(s), Just(i), values(o * s * i)))
+    ) {
+        let (mut fast, mut slow) = (vec![f32::NAN; outer * inner], vec![f32::NAN; outer * inner]);
+        kernels::sum_axis(&x, &mut fast, outer, size, inner);
+        kernels::sum_axis_reference(&x, &mut slow, outer, size, inner);
+        for (o, (f, s)) in fast.chunks_exact(inner).zip(slow.chunks_exact(inner)).enumerate() {
+            for i in 0..inner {
+                let abs_sum: f32 = (0..size).map(|s| x[(o * size + s) * inner + i].abs()).sum();
+                prop_assert!((f[i] - s[i]).abs() <= order_tolerance(size, abs_sum), "{} vs {}", f[i], s[i]);
+            }
+        }
+        // Spreading [outer, inner] back over the axis copies each value `size` times.
+        let mut spread = vec![f32::NAN; outer * size * inner];
+        kernels::spread_axis(&slow, &mut spread, outer, size, inner, 0.5);
+        for (j, &v) in spread.iter().enumerate() {
+            let (o, i) = (j / (size * inner), j % inner);
+            prop_assert_eq!(v, 0.5 * slow[o * inner + i]);
+        }
+    }
 }
 
 #[test]
