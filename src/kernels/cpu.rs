@@ -1,7 +1,8 @@
 //! The processor: which instruction set the matrix product is compiled
 //! for, how many threads it may use, and the worker threads it shares out
-//! to. *Safe to skip on a first reading*: nothing here changes a result,
-//! only how fast it comes.
+//! to. *Safe to skip on a first reading*: nothing here changes a result
+//! beyond the last bits of rounding (the portable kernel rounds twice per
+//! multiply-add where the others round once), only how fast it comes.
 //!
 //! This is the only module of resgrad with `unsafe` code. It holds two kinds:
 //!
