@@ -1,5 +1,5 @@
 //! Seeing what the gradients and activations do: norms per parameter and
-//! per layer, statistics of recorded activations, and a connectivity report
+//! per layer, statistics of saved activations, and a connectivity report
 //! that finds parameters the loss no longer reaches.
 //!
 //! The last one catches a bug residual networks hide well: when a branch is
@@ -81,9 +81,9 @@ impl Stats {
     }
 }
 
-/// Statistics of every value recorded with [`Ctx::record`], in order.
+/// Statistics of every value kept with [`Ctx::save_activation`], in order.
 pub fn activation_stats(ctx: &Ctx<'_>) -> Vec<(String, Stats)> {
-    ctx.recorded().into_iter().map(|(name, v)| (name, Stats::of(v.value().data()))).collect()
+    ctx.saved_activations().into_iter().map(|(name, v)| (name, Stats::of(v.value().data()))).collect()
 }
 
 /// Which parameters the loss did not reach: those with no gradient at all,

@@ -9,9 +9,31 @@
 //! from the naive loop and can differ from it in the last bits; the tests
 //! allow for that and say so.
 //!
-//! `sum` and `matmul` have plain `*_reference` twins beside them;
-//! `tests/kernels.rs` checks that they agree, and checks `dot` and `max`
-//! against plain loops written in the test.
+//! `sum`, `sum_axis` and `matmul` have plain `*_reference` twins beside
+//! them; `tests/kernels.rs` checks that they agree, and checks `dot` and
+//! `max` against plain loops written in the test.
+//!
+//! ## The fast code, fenced off (safe to skip on a first reading)
+//!
+//! This file is the only way in to the folder `src/kernels/`, which holds
+//! what makes resgrad fast but changes no result beyond rounding:
+//!
+//! | file | what it holds |
+//! |---|---|
+//! | `kernels/gemm.rs` | [`gemm`]: the packed, cache-blocked, register-tiled matrix product |
+//! | `kernels/cpu.rs` | the instruction set ([`Isa`], [`isa`]), the thread count ([`threads`], [`set_threads`]) and the kept worker threads; the only `unsafe` in resgrad |
+//! | `kernels/pool.rs` | [`pool`]: the per-thread cache of freed tensor buffers |
+//!
+//! Inside the folder `gemm` uses `cpu`, and nothing else uses anything:
+//! `cpu` runs whatever kernel or closure it is handed, and `pool` stands
+//! alone. The rest of resgrad reaches all three through this module only.
+
+mod cpu;
+mod gemm;
+pub mod pool;
+
+pub use cpu::{Isa, isa, set_threads, threads};
+pub use gemm::{MatRef, gemm, gemm_with};
 
 /// Number of independent accumulators in reductions: one AVX register of f32.
 pub const LANES: usize = 8;
@@ -41,6 +63,79 @@ pub fn sum_reference(x: &[f32]) -> f32 {
     s
 }
 // ANCHOR_END: sum_reference
+
+/// `y[o, i] = Σ_s x[o, s, i]`: the sum over the middle axis of `x`, shape
+/// `[outer, size, inner]` (row-major), into `y`, shape `[outer, inner]`,
+/// overwritten. Along the last axis (`inner == 1`) each output is the
+/// [`sum`] of one contiguous row; otherwise whole rows of `inner` numbers are
+/// added into `y`, one `s` after another, which vectorises across `i`.
+#[track_caller]
+pub fn sum_axis(x: &[f32], y: &mut [f32], outer: usize, size: usize, inner: usize) {
+    check_axis_lengths("sum_axis", x, y, outer, size, inner);
+    y.fill(0.0);
+    if inner == 1 {
+        if size > 0 {
+            for (y, row) in y.iter_mut().zip(x.chunks_exact(size)) {
+                *y = sum(row);
+            }
+        }
+        return;
+    }
+    for o in 0..outer {
+        let acc = &mut y[o * inner..(o + 1) * inner];
+        for s in 0..size {
+            add_assign(acc, &x[(o * size + s) * inner..(o * size + s + 1) * inner]);
+        }
+    }
+}
+
+/// [`sum_axis`], one output at a time, one element after another: the
+/// reference.
+#[track_caller]
+pub fn sum_axis_reference(x: &[f32], y: &mut [f32], outer: usize, size: usize, inner: usize) {
+    check_axis_lengths("sum_axis_reference", x, y, outer, size, inner);
+    for o in 0..outer {
+        for i in 0..inner {
+            let mut total = 0.0;
+            for s in 0..size {
+                total += x[(o * size + s) * inner + i];
+            }
+            y[o * inner + i] = total;
+        }
+    }
+}
+
+/// `dx[o, s, i] = c * dy[o, i]`, the backward of [`sum_axis`] (with `c = 1`)
+/// and of a mean (`c = 1 / size`): each gradient copied along the summed axis.
+#[track_caller]
+pub fn spread_axis(dy: &[f32], dx: &mut [f32], outer: usize, size: usize, inner: usize, c: f32) {
+    check_axis_lengths("spread_axis", dx, dy, outer, size, inner);
+    for o in 0..outer {
+        let g = &dy[o * inner..(o + 1) * inner];
+        for s in 0..size {
+            let d = &mut dx[(o * size + s) * inner..(o * size + s + 1) * inner];
+            for (d, &g) in d.iter_mut().zip(g) {
+                *d = c * g;
+            }
+        }
+    }
+}
+
+#[track_caller]
+fn check_axis_lengths(op: &str, full: &[f32], reduced: &[f32], outer: usize, size: usize, inner: usize) {
+    assert_eq!(
+        full.len(),
+        outer * size * inner,
+        "{op}: [outer, size, inner] = [{outer}, {size}, {inner}] needs {} values",
+        outer * size * inner
+    );
+    assert_eq!(
+        reduced.len(),
+        outer * inner,
+        "{op}: [outer, inner] = [{outer}, {inner}] needs {} values",
+        outer * inner
+    );
+}
 
 /// Sum of `f(x_i)`, with [`LANES`] partial sums (`f` is inlined, so a
 /// simple `f` vectorises along with the sum).
@@ -193,15 +288,14 @@ fn check_matmul_lengths(a: &[f32], b: &[f32], c: &[f32], m: usize, k: usize, n: 
 // ANCHOR: matmul
 /// `C = A B` for row-major `A: [m, k]`, `B: [k, n]`, `C: [m, n]`: the
 /// product every op uses. Tiny products run a plain loop; the rest go to
-/// the packed, register-tiled [`gemm`](crate::gemm::gemm), which uses
-/// SIMD and threads.
+/// the packed, register-tiled [`gemm`], which uses SIMD and threads.
 #[track_caller]
 pub fn matmul(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
     check_matmul_lengths(a, b, c, m, k, n);
     if m * k * n <= SMALL_MATMUL {
         matmul_ikj(a, b, c, m, k, n); // packing would cost more than it saves
     } else {
-        crate::gemm::gemm(crate::gemm::MatRef::new(a, m, k), crate::gemm::MatRef::new(b, k, n), c);
+        gemm(MatRef::new(a, m, k), MatRef::new(b, k, n), c);
     }
 }
 // ANCHOR_END: matmul
@@ -221,7 +315,7 @@ pub fn matmul_nt(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usi
             c.fill(0.0);
         }
     } else {
-        crate::gemm::gemm(crate::gemm::MatRef::new(a, m, k), crate::gemm::MatRef::new(b, n, k).t(), c);
+        gemm(MatRef::new(a, m, k), MatRef::new(b, n, k).t(), c);
     }
 }
 
@@ -241,13 +335,84 @@ pub fn matmul_tn(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usi
             }
         }
     } else {
-        crate::gemm::gemm(crate::gemm::MatRef::new(a, k, m).t(), crate::gemm::MatRef::new(b, k, n), c);
+        gemm(MatRef::new(a, k, m).t(), MatRef::new(b, k, n), c);
     }
 }
 
 /// Below this many multiply-adds (a 16 x 16 x 16 product) a matmul skips
 /// packing: copying the operands would cost as much as the product.
 pub const SMALL_MATMUL: usize = 4096;
+
+/// `count` row-major `[rows, cols]` matrices stored back to back (the heads
+/// of attention, say), each read as it is or, after [`Batch::t`], as its
+/// transpose. One matrix is a batch of one.
+#[derive(Clone, Copy, Debug)]
+pub struct Batch<'a> {
+    data: &'a [f32],
+    count: usize,
+    rows: usize,
+    cols: usize,
+    transposed: bool,
+}
+
+impl<'a> Batch<'a> {
+    /// `count` matrices of `[rows, cols]`, stored back to back in `data`.
+    #[track_caller]
+    pub fn new(data: &'a [f32], count: usize, rows: usize, cols: usize) -> Batch<'a> {
+        assert_eq!(
+            data.len(),
+            count * rows * cols,
+            "Batch: {count} matrices of {rows} x {cols} need {} values, got {}",
+            count * rows * cols,
+            data.len()
+        );
+        Batch { data, count, rows, cols, transposed: false }
+    }
+
+    /// Every matrix read as its transpose, without moving any data.
+    pub fn t(self) -> Batch<'a> {
+        Batch { transposed: !self.transposed, ..self }
+    }
+
+    /// Rows and columns of each matrix as it is read.
+    fn shape(&self) -> (usize, usize) {
+        if self.transposed { (self.cols, self.rows) } else { (self.rows, self.cols) }
+    }
+
+    /// The stored values of matrix `e`.
+    fn entry(&self, e: usize) -> &'a [f32] {
+        let len = self.rows * self.cols;
+        &self.data[e * len..(e + 1) * len]
+    }
+}
+
+/// `C[e] = A[e] B[e]` for every matrix `e` of two batches of the same
+/// count, into `c`, `[count, m, n]`, overwritten. Each product is
+/// [`matmul`], [`matmul_nt`] or [`matmul_tn`], as the transposes ask (at
+/// most one operand may be transposed). When the batch is big enough to
+/// pay for them, whole products are shared out between the worker threads.
+#[track_caller]
+pub fn matmul_batched(a: Batch<'_>, b: Batch<'_>, c: &mut [f32]) {
+    let ((m, k), (k2, n)) = (a.shape(), b.shape());
+    let count = a.count;
+    assert_eq!(b.count, count, "matmul_batched: {count} left matrices but {} right ones", b.count);
+    assert_eq!(k, k2, "matmul_batched: each left matrix is {m} x {k} but each right one is {k2} x {n}");
+    assert_eq!(c.len(), count * m * n, "matmul_batched: c must hold count*m*n = {count}*{m}*{n} values");
+    let product = match (a.transposed, b.transposed) {
+        (false, false) => matmul,
+        (false, true) => matmul_nt,
+        (true, false) => matmul_tn,
+        (true, true) => panic!("matmul_batched: at most one operand may be transposed"),
+    };
+    // On one thread each product may use every thread itself; spread over
+    // the workers, each runs on the thread it was given.
+    let work = count * m * k * n;
+    let parts = if work < BATCH_THREAD_MIN_WORK { 1 } else { threads().min(count) };
+    cpu::for_each_chunk(c, m * n, parts, &|e, c| product(a.entry(e), b.entry(e), c, m, k, n));
+}
+
+/// Below this many multiply-adds a batch of products stays on one thread.
+const BATCH_THREAD_MIN_WORK: usize = 1 << 20;
 
 // ANCHOR: matmul_ikj
 /// `C = A B` with the two inner loops of the reference swapped (i-k-j):
@@ -268,11 +433,12 @@ pub fn matmul_ikj(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: us
 }
 // ANCHOR_END: matmul_ikj
 
-/// Block sizes for [`matmul_blocked`]: a `KC x NC` panel of B (256 x 512 floats =
-/// 512 KiB) is reused by every row of A, and one 4-row strip of C (4 x 512
-/// floats = 8 KiB) stays in L1 while the k loop runs over it.
-const KC: usize = 256;
-const NC: usize = 512;
+/// The panel of B that [`matmul_blocked`] walks at a time: `PANEL_ROWS x
+/// PANEL_COLS` (256 x 512 floats = 512 KiB) is reused by every row of A, and
+/// one 4-row strip of C (4 x 512 floats = 8 KiB) stays in L1 while the k
+/// loop runs over it. (The packed `gemm` has its own, larger blocks.)
+const PANEL_ROWS: usize = 256;
+const PANEL_COLS: usize = 512;
 
 // ANCHOR: matmul_blocked
 /// `C = A B`, cache-blocked, in i-k-j order: the third step from the
@@ -288,10 +454,10 @@ pub fn matmul_blocked(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n
     if m * k * n == 0 {
         return; // an empty sum: C is all zeros (or empty)
     }
-    for j0 in (0..n).step_by(NC) {
-        let j1 = (j0 + NC).min(n);
-        for p0 in (0..k).step_by(KC) {
-            let p1 = (p0 + KC).min(k);
+    for j0 in (0..n).step_by(PANEL_COLS) {
+        let j1 = (j0 + PANEL_COLS).min(n);
+        for p0 in (0..k).step_by(PANEL_ROWS) {
+            let p1 = (p0 + PANEL_ROWS).min(k);
             let mut rows = c.chunks_exact_mut(n).enumerate();
             // Four rows of C at a time.
             while rows.len() >= 4 {

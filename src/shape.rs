@@ -1,5 +1,6 @@
 //! Shapes: a list of dimensions, row-major strides, and the checks every op
-//! uses so that a shape mistake is reported the same way everywhere.
+//! uses so that a shape mistake (or a bad `eps`) is reported the same way
+//! everywhere.
 //!
 //! A [`Shape`] keeps up to four dimensions inline (a `SmallVec`), which covers
 //! everything a transformer needs: `[B, H, T, D]`.
@@ -209,6 +210,36 @@ pub fn check_axis(op: &str, shape: &Shape, axis: usize) {
             shape.rank()
         );
     }
+}
+
+/// The length of the last axis, for an op that works along it (softmax,
+/// layer norm, …); panics if `shape` has no last axis or an empty one.
+#[track_caller]
+pub(crate) fn last_axis(op: &str, shape: &Shape) -> usize {
+    if shape.rank() == 0 || shape.last() == 0 {
+        panic!(
+            "{op}: works along the last axis, but shape {shape} has no last axis or an empty one\n  \
+             give it at least one axis with at least one element, e.g. reshape a scalar to [1]"
+        );
+    }
+    shape.last()
+}
+
+/// Panics unless `eps`, the small number a normalisation adds to the
+/// variance, is positive and finite.
+#[track_caller]
+pub(crate) fn check_eps(who: &str, eps: f32) {
+    if !(eps > 0.0 && eps.is_finite()) {
+        panic!(
+            "{who}: eps = {eps} must be a positive, finite number\n  \
+             eps keeps 1 / sqrt(var + eps) finite when a row is constant; PyTorch's default is 1e-5"
+        );
+    }
+}
+
+/// A list of shapes for a message: `[2, 3], [2, 1]`.
+pub(crate) fn describe(shapes: &[Shape]) -> String {
+    shapes.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", ")
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! A `Tensor` is a plain value. It knows nothing about gradients; the
 //! [`Tape`](crate::Tape) records operations on tensors and differentiates them.
 
-use crate::pool;
+use crate::kernels::pool;
 use crate::rng::Rng;
 use crate::shape::{Shape, assert_same_shape};
 use std::fmt;

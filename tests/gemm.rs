@@ -5,9 +5,8 @@
 mod common;
 
 use proptest::prelude::*;
-use resgrad::gemm::{MatRef, gemm, gemm_with};
 use resgrad::kernels;
-use resgrad::simd::Isa;
+use resgrad::kernels::{Isa, MatRef, gemm, gemm_with};
 
 /// Rounding bound for two different summation orders of a k-term dot
 /// product: 2 γ_k Σ|a_i b_i|, γ_k = k ε / (1 − k ε) (as in tests/kernels.rs).
@@ -141,9 +140,9 @@ fn a_batched_product_spread_over_threads_gives_the_same_bits_forward_and_backwar
     let a = resgrad::Tensor::normal([2, 4, 64, 48], 0.0, 1.0, &mut rng);
     let b = resgrad::Tensor::normal([2, 4, 48, 64], 0.0, 1.0, &mut rng);
     let dy = resgrad::Tensor::normal([2, 4, 64, 64], 0.0, 1.0, &mut rng);
-    let before = resgrad::simd::threads();
+    let before = resgrad::kernels::threads();
     let run = |threads: usize| {
-        resgrad::simd::set_threads(threads);
+        resgrad::kernels::set_threads(threads);
         let tape = resgrad::Tape::new();
         let (av, bv) = (tape.leaf(a.clone()), tape.leaf(b.clone()));
         let (y, yt) = (av.matmul(bv), av.matmul_t(av));
@@ -152,6 +151,6 @@ fn a_batched_product_spread_over_threads_gives_the_same_bits_forward_and_backwar
         [(*y.value()).clone(), g[av].clone(), g[bv].clone(), (*yt.value()).clone(), gt[av].clone()]
     };
     let (one, two) = (run(1), run(2));
-    resgrad::simd::set_threads(before);
+    resgrad::kernels::set_threads(before);
     assert!(one == two, "1 and 2 threads differ");
 }

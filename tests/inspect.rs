@@ -33,13 +33,13 @@ fn gradient_norms_are_reported_per_parameter_and_per_layer() {
 }
 
 #[test]
-fn activation_statistics_summarise_recorded_values() {
+fn activation_statistics_summarise_saved_values() {
     let params = Params::new();
     let tape = Tape::new();
     let ctx = Ctx::eval(&tape, &params);
     let x = ctx.input(Tensor::from_vec(vec![-2.0, 0.0, 2.0, 4.0], [4]));
-    ctx.record("x", x);
-    ctx.record("relu(x)", x.relu());
+    ctx.save_activation("x", x);
+    ctx.save_activation("relu(x)", x.relu());
     let stats = activation_stats(&ctx);
     assert_eq!(stats[0].0, "x");
     // mean 1, variance (9 + 1 + 1 + 9) / 4 = 5, mean square (4 + 0 + 4 + 16) / 4 = 6

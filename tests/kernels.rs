@@ -54,11 +54,34 @@ proptest! {
         }
     }
     // ANCHOR_END: lane_sums
+
+    #[test]
+    fn sum_axis_agrees_with_the_reference_and_spread_axis_copies_back(
+        (outer, size, inner, x) in (0usize..4, 0usize..40, 1usize..6)
+            .prop_flat_map(|(o, s, i)| (Just(o), Just(s), Just(i), values(o * s * i)))
+    ) {
+        let (mut fast, mut slow) = (vec![f32::NAN; outer * inner], vec![f32::NAN; outer * inner]);
+        kernels::sum_axis(&x, &mut fast, outer, size, inner);
+        kernels::sum_axis_reference(&x, &mut slow, outer, size, inner);
+        for (o, (f, s)) in fast.chunks_exact(inner).zip(slow.chunks_exact(inner)).enumerate() {
+            for i in 0..inner {
+                let abs_sum: f32 = (0..size).map(|s| x[(o * size + s) * inner + i].abs()).sum();
+                prop_assert!((f[i] - s[i]).abs() <= order_tolerance(size, abs_sum), "{} vs {}", f[i], s[i]);
+            }
+        }
+        // Spreading [outer, inner] back over the axis copies each value `size` times.
+        let mut spread = vec![f32::NAN; outer * size * inner];
+        kernels::spread_axis(&slow, &mut spread, outer, size, inner, 0.5);
+        for (j, &v) in spread.iter().enumerate() {
+            let (o, i) = (j / (size * inner), j % inner);
+            prop_assert_eq!(v, 0.5 * slow[o * inner + i]);
+        }
+    }
 }
 
 #[test]
 fn blocked_matmul_agrees_with_the_reference_across_block_edges() {
-    // Sizes straddling the KC = 256 and NC = 512 blocks and the 4-row strips.
+    // Sizes straddling matmul_blocked's 256 x 512 panels (PANEL_ROWS x PANEL_COLS) and the 4-row strips.
     let mut rng = resgrad::Rng::new(31);
     for &(m, k, n) in &[(7, 257, 3), (5, 3, 513), (4, 300, 520), (1, 1, 1), (9, 256, 512)] {
         let a: Vec<f32> = (0..m * k).map(|_| rng.uniform_in(-1.0, 1.0)).collect();

@@ -531,7 +531,7 @@ fn a_causal_layer_output_at_a_position_ignores_later_tokens() {
 // ANCHOR_END: causal_ignores_later_tokens
 
 #[test]
-fn the_encoder_stack_records_each_layer_and_ends_in_its_norm() {
+fn the_encoder_stack_saves_each_layer_and_ends_in_its_norm() {
     let mut rng = Rng::new(24);
     let config = EncoderLayerConfig::new(8, 2).dim_feedforward(16).dropout(0.0).norm_first(true);
     let mut params = Params::new();
@@ -540,8 +540,8 @@ fn the_encoder_stack_records_each_layer_and_ends_in_its_norm() {
     let tape = Tape::new();
     let ctx = Ctx::eval(&tape, &params);
     let y = stack.forward(&ctx, ctx.input(x.clone()));
-    let recorded = ctx.recorded();
-    let names: Vec<&str> = recorded.iter().map(|(n, _)| n.as_str()).collect();
+    let saved = ctx.saved_activations();
+    let names: Vec<&str> = saved.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["layers.0", "layers.1", "layers.2"]);
     // The final norm: every output row has mean 0 and variance 1 (gain 1, shift 0).
     for row in y.value().data().chunks_exact(8) {

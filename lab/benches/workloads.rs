@@ -10,14 +10,14 @@
 //! `tools/compare-peers` hands to PyTorch and JAX. Divan reports the median
 //! and the spread of many samples, GFLOP/s for the products (`items` are
 //! floating-point operations), and the allocations each run makes: after
-//! the first step a training step reuses its buffers (see `resgrad::pool`),
+//! the first step a training step reuses its buffers (see `resgrad::kernels::pool`),
 //! so what remains are the tape's own small records.
 
 use divan::counter::ItemsCount;
 use divan::{AllocProfiler, Bencher};
 use lab::workloads::{BLOCK_SIZES, Block, BlockSize, TinyMlp, matmul_inputs};
-use resgrad::gemm::{self, MatRef};
-use resgrad::simd;
+use resgrad::kernels;
+use resgrad::kernels::MatRef;
 
 #[global_allocator]
 static ALLOC: AllocProfiler = AllocProfiler::system();
@@ -65,7 +65,7 @@ fn w1_matmul(bencher: Bencher, p: &Product) {
     };
     bencher
         .counter(ItemsCount::new(2 * n * n * n))
-        .bench_local(|| gemm::gemm_with(ar, br, &mut c, simd::isa(), p.threads));
+        .bench_local(|| kernels::gemm_with(ar, br, &mut c, kernels::isa(), p.threads));
 }
 
 /// One W2 run: the block size and the thread count.
@@ -95,7 +95,7 @@ const BLOCK_RUNS: [BlockRun; 8] = {
 #[divan::bench(args = BLOCK_RUNS, sample_count = 20)]
 fn w2_block(bencher: Bencher, run: &BlockRun) {
     let block = Block::new(run.size);
-    simd::set_threads(run.threads);
+    kernels::set_threads(run.threads);
     drop(block.step()); // the first step fills the buffer pool
     bencher.counter(ItemsCount::new((3.0 * run.size.forward_flops()) as u64)).bench_local(|| block.step());
 }
@@ -104,7 +104,7 @@ fn w2_block(bencher: Bencher, run: &BlockRun) {
 #[divan::bench]
 fn w3_tiny_mlp(bencher: Bencher) {
     let mlp = TinyMlp::new();
-    simd::set_threads(1);
+    kernels::set_threads(1);
     drop(mlp.step());
     bencher.bench_local(|| mlp.step());
 }

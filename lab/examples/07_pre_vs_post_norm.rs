@@ -156,9 +156,9 @@ pub fn at_init(norm: Norm, depth: usize, seed: u64) -> AtInit {
     let h = model.encode(&ctx, &inputs, batch);
     let loss = model.head_logits(&ctx, h, batch).cross_entropy(&targets);
     let grads = tape.backward(loss);
-    // The residual stream after layer i, recorded by the encoder as `layers.{i}`.
+    // The residual stream after layer i, saved by the encoder as `layers.{i}`.
     let stream_grad =
-        ctx.recorded().iter().map(|(_, v)| grads.get(*v).map_or(0.0, |g| g.norm() as f64)).collect();
+        ctx.saved_activations().iter().map(|(_, v)| grads.get(*v).map_or(0.0, |g| g.norm() as f64)).collect();
     let param_grads = ctx.param_grads(&grads);
     let layer_grad = layer_grad_norms(&params, &param_grads)
         .into_iter()

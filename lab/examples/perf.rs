@@ -16,11 +16,12 @@
 //! measures the same workloads with divan.
 
 use lab::workloads::{BLOCK_SIZES, Block, TinyMlp, block_size, matmul_inputs};
-use resgrad::gemm::{self, MatRef};
+use resgrad::Tensor;
 use resgrad::kernels;
+use resgrad::kernels::Isa;
+use resgrad::kernels::MatRef;
+use resgrad::kernels::pool;
 use resgrad::nn::Params;
-use resgrad::simd::{self, Isa};
-use resgrad::{Tensor, pool};
 use std::fmt::Write as _;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -81,7 +82,7 @@ fn peers(dir: &Path) {
                     _ => (ar.t(), br),
                 };
                 let (ms, reps) = median_ms(
-                    || gemm::gemm_with(ar, br, &mut c, simd::isa(), threads),
+                    || kernels::gemm_with(ar, br, &mut c, kernels::isa(), threads),
                     5,
                     Duration::from_millis(500),
                 );
@@ -103,7 +104,7 @@ fn peers(dir: &Path) {
         tensors.push(("x".into(), block.x.clone()));
         save(&dir.join(format!("w2_{}.safetensors", size.name)), tensors);
         for threads in [1, 2] {
-            simd::set_threads(threads);
+            kernels::set_threads(threads);
             let step = block.step();
             let mut fields = vec![sums("x", &step.dx)];
             for (id, g) in step.grads.iter() {
@@ -130,7 +131,7 @@ fn peers(dir: &Path) {
     }
     save(&dir.join("w3.safetensors"), tensors);
     for threads in [1, 2] {
-        simd::set_threads(threads);
+        kernels::set_threads(threads);
         let (loss, dx, dw) = mlp.step();
         let mut fields = vec![sums("x", &dx)];
         for (i, g) in dw.iter().enumerate() {
@@ -146,7 +147,7 @@ fn peers(dir: &Path) {
 
     let json = format!(
         "{{\"engine\": \"resgrad\", \"isa\": \"{:?}\", \"runs\": [\n{}\n]}}\n",
-        simd::isa(),
+        kernels::isa(),
         runs.join(",\n")
     );
     let path = dir.join("resgrad.json");
@@ -167,7 +168,7 @@ fn status_bytes(field: &str) -> Option<u64> {
 fn memory(name: &str) {
     let size = block_size(name)
         .unwrap_or_else(|| panic!("--memory: unknown size `{name}` (small, medium, seed, large)"));
-    simd::set_threads(1);
+    kernels::set_threads(1);
     let block = Block::new(size);
     // Reset the high-water mark to the current size (Linux: clear_refs 5).
     let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
@@ -192,7 +193,7 @@ fn steps() {
     type Step = (String, Box<dyn Fn(&[f32], &[f32], &mut [f32], usize, usize, usize)>);
     let packed = |isa: Isa, threads: usize| {
         move |a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize| {
-            gemm::gemm_with(MatRef::new(a, m, k), MatRef::new(b, k, n), c, isa, threads)
+            kernels::gemm_with(MatRef::new(a, m, k), MatRef::new(b, k, n), c, isa, threads)
         }
     };
     let mut table = String::new();
@@ -210,7 +211,7 @@ fn steps() {
     if Isa::Avx512.available() {
         rows.push(("5b. wide SIMD: AVX-512 (12 x 32)".into(), Box::new(packed(Isa::Avx512, 1))));
     }
-    let best = simd::isa();
+    let best = kernels::isa();
     rows.push((format!("6. threads: {} on 2 threads", best.name()), Box::new(packed(best, 2))));
     for (name, kernel) in &rows {
         let mut cells = Vec::new();

@@ -5,9 +5,10 @@
 //! which reruns every example and compares the files.)
 
 use lab::workloads::{Block, block_size};
+use resgrad::kernels;
 use resgrad::nn::{Ctx, EncoderLayerConfig, Params, TransformerEncoderLayer};
 use resgrad::optim::{AdamW, Optimizer};
-use resgrad::{Rng, Tape, Tensor, simd};
+use resgrad::{Rng, Tape, Tensor};
 
 /// Loss and every gradient of one W2 step, as bits.
 fn block_bits(size: &str) -> Vec<u32> {
@@ -45,15 +46,15 @@ fn training_bits() -> Vec<u32> {
 
 #[test]
 fn a_training_step_gives_the_same_bits_on_one_thread_and_on_two_and_run_after_run() {
-    let before = simd::threads();
+    let before = kernels::threads();
     // medium is large enough for threaded products and for the heads of
     // attention to be shared out between threads.
-    simd::set_threads(1);
+    kernels::set_threads(1);
     let (one, train_one) = (block_bits("medium"), training_bits());
-    simd::set_threads(2);
+    kernels::set_threads(2);
     let (two, train_two) = (block_bits("medium"), training_bits());
     let (again, train_again) = (block_bits("medium"), training_bits());
-    simd::set_threads(before);
+    kernels::set_threads(before);
     assert!(one == two, "1 and 2 threads differ");
     assert!(two == again, "two runs differ");
     assert_eq!(train_one, train_two);

@@ -1,5 +1,5 @@
 //! The context of one forward pass: the tape, the parameters, train or eval
-//! mode, the dropout generator, and the activations recorded for inspection.
+//! mode, the dropout generator, and the activations saved for inspection.
 
 use super::params::{ParamGrads, ParamId, Params};
 use crate::rng::Rng;
@@ -15,7 +15,7 @@ pub struct Ctx<'t> {
     leaves: RefCell<Vec<Option<Var<'t>>>>,
     training: bool,
     rng: RefCell<Rng>,
-    recorded: RefCell<Vec<(String, Var<'t>)>>,
+    activations: RefCell<Vec<(String, Var<'t>)>>,
 }
 
 impl<'t> Ctx<'t> {
@@ -37,7 +37,7 @@ impl<'t> Ctx<'t> {
             leaves: RefCell::new(vec![None; params.len()]),
             training,
             rng: RefCell::new(Rng::new(seed)),
-            recorded: RefCell::new(Vec::new()),
+            activations: RefCell::new(Vec::new()),
         }
     }
 
@@ -105,15 +105,16 @@ impl<'t> Ctx<'t> {
         x.dropout(p, &mut self.rng.borrow_mut(), self.training)
     }
 
-    /// Remembers an intermediate value under a name, for
-    /// [`inspect::activation_stats`](crate::inspect::activation_stats).
-    pub fn record(&self, name: impl Into<String>, value: Var<'t>) {
-        self.recorded.borrow_mut().push((name.into(), value));
+    /// Keeps an intermediate value (an activation) under a name, for
+    /// [`inspect::activation_stats`](crate::inspect::activation_stats). It is
+    /// already on the tape; this only remembers which node to look at.
+    pub fn save_activation(&self, name: impl Into<String>, value: Var<'t>) {
+        self.activations.borrow_mut().push((name.into(), value));
     }
 
-    /// The values recorded with [`Ctx::record`], in order.
-    pub fn recorded(&self) -> Vec<(String, Var<'t>)> {
-        self.recorded.borrow().clone()
+    /// The values kept with [`Ctx::save_activation`], in order.
+    pub fn saved_activations(&self) -> Vec<(String, Var<'t>)> {
+        self.activations.borrow().clone()
     }
 
     // ANCHOR: param_grads

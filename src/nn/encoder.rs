@@ -268,8 +268,8 @@ impl TransformerEncoder {
 
     // ANCHOR: encoder_stack_forward
     /// The stack, optionally causal, in the layers' configured layout. The
-    /// residual stream after each layer is recorded on `ctx` as `layers.{i}`
-    /// (batch-first), for [`activation_stats`](crate::inspect::activation_stats)
+    /// residual stream after each layer is saved on `ctx` as `layers.{i}`
+    /// ([`Ctx::save_activation`](crate::nn::Ctx::save_activation), batch-first), for [`activation_stats`](crate::inspect::activation_stats)
     /// and for reading its gradient after the backward pass.
     #[track_caller]
     pub fn forward_masked<'t>(&self, ctx: &Ctx<'t>, x: Var<'t>, causal: bool) -> Var<'t> {
@@ -288,7 +288,7 @@ impl TransformerEncoder {
         };
         for (i, layer) in self.layers.iter().enumerate() {
             h = layer.forward_batch_first(ctx, h, causal);
-            ctx.record(format!("layers.{i}"), h);
+            ctx.save_activation(format!("layers.{i}"), h);
         }
         if let Some(n) = &self.norm {
             h = n.forward(ctx, h);

@@ -29,7 +29,7 @@ impl LayerNorm {
     /// if `affine`, the shift if `affine && bias`.
     #[track_caller]
     pub fn with_options(scope: &mut Scope<'_>, dim: usize, eps: f32, affine: bool, bias: bool) -> LayerNorm {
-        crate::ops::check_eps("LayerNorm", eps);
+        crate::shape::check_eps("LayerNorm", eps);
         let weight = affine.then(|| scope.add("weight", Tensor::ones([dim])));
         let bias = (affine && bias).then(|| scope.add("bias", Tensor::zeros([dim])));
         LayerNorm { weight, bias, eps, dim }

@@ -6,7 +6,6 @@
 //! Unlike `x + F(x)`, concatenating `[x, F(x)]` widens the representation,
 //! so every later layer grows with it.
 
-use crate::shape::Shape;
 use crate::tape::{Backward, Var};
 use crate::tensor::Tensor;
 
@@ -76,11 +75,6 @@ impl Backward for Concat {
     }
 }
 // ANCHOR_END: concat_backward
-
-/// Shapes of the pieces, used by `split`'s messages.
-pub(crate) fn describe(shapes: &[Shape]) -> String {
-    shapes.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", ")
-}
 
 #[cfg(test)]
 mod tests {

@@ -10,8 +10,6 @@ use crate::kernels;
 use crate::tape::{Backward, Var};
 use crate::tensor::Tensor;
 
-use super::softmax::last_axis;
-
 // ANCHOR: cross_entropy
 impl<'t> Var<'t> {
     /// PyTorch's `F.cross_entropy(logits, targets)` with mean reduction:
@@ -20,7 +18,7 @@ impl<'t> Var<'t> {
     #[track_caller]
     pub fn cross_entropy(self, targets: &[usize]) -> Var<'t> {
         let x = self.value();
-        let c = last_axis("cross_entropy", &x);
+        let c = crate::shape::last_axis("cross_entropy", x.shape());
         let rows = x.numel() / c;
         if targets.len() != rows {
             panic!(

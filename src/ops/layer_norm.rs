@@ -15,19 +15,6 @@ use crate::kernels;
 use crate::tape::{Backward, Var};
 use crate::tensor::Tensor;
 
-use super::softmax::last_axis;
-
-/// Panics unless `eps` is a positive, finite number.
-#[track_caller]
-pub(crate) fn check_eps(who: &str, eps: f32) {
-    if !(eps > 0.0 && eps.is_finite()) {
-        panic!(
-            "{who}: eps = {eps} must be a positive, finite number\n  \
-             eps keeps 1 / sqrt(var + eps) finite when a row is constant; PyTorch's default is 1e-5"
-        );
-    }
-}
-
 // ANCHOR: layer_norm
 impl<'t> Var<'t> {
     /// Normalises each row (last axis) to mean 0 and variance 1, then applies
@@ -36,8 +23,8 @@ impl<'t> Var<'t> {
     #[track_caller]
     pub fn layer_norm(self, gain: Option<Var<'t>>, shift: Option<Var<'t>>, eps: f32) -> Var<'t> {
         let x = self.value();
-        let c = last_axis("layer_norm", &x);
-        check_eps("layer_norm", eps);
+        let c = crate::shape::last_axis("layer_norm", x.shape());
+        crate::shape::check_eps("layer_norm", eps);
         for (what, p) in [("gain", gain), ("shift", shift)] {
             if let Some(p) = p {
                 if p.shape().dims() != [c] {

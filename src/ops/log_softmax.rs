@@ -10,15 +10,13 @@ use crate::kernels;
 use crate::tape::{Backward, Var};
 use crate::tensor::Tensor;
 
-use super::softmax::last_axis;
-
 // ANCHOR: log_softmax
 impl<'t> Var<'t> {
     /// `ln softmax(x)` along the last axis, computed without forming softmax.
     #[track_caller]
     pub fn log_softmax(self) -> Var<'t> {
         let x = self.value();
-        let c = last_axis("log_softmax", &x);
+        let c = crate::shape::last_axis("log_softmax", x.shape());
         let mut y = (*x).clone();
         for row in y.data_mut().chunks_exact_mut(c) {
             let m = kernels::max(row);

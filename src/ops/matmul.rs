@@ -13,12 +13,10 @@
 //! into its rows, so the whole product is one large matmul, and dB, which
 //! every batch entry contributed to, is one large matmul too.
 
-use crate::kernels;
+use crate::kernels::{self, Batch};
 use crate::shape::Shape;
-use crate::simd;
 use crate::tape::{Backward, Var};
 use crate::tensor::Tensor;
-use std::sync::Mutex;
 
 // ANCHOR: matmul
 impl<'t> Var<'t> {
@@ -45,7 +43,9 @@ impl<'t> Var<'t> {
         let (a, b) = (self.value(), other.value());
         let shape = dims.out_shape(a.shape());
         let mut y = if dims.k > 0 { Tensor::for_overwrite(shape) } else { Tensor::zeros(shape) };
-        dims.forward(a.data(), b.data(), y.data_mut());
+        // Y = A B (or A Bᵀ), one product per batch entry.
+        let (a, b) = (dims.lhs(a.data()), dims.rhs(b.data()));
+        kernels::matmul_batched(a, if dims.rhs_t { b.t() } else { b }, y.data_mut());
         self.tape().push(y, &[self, other], MatMul { dims })
     }
 }
@@ -60,37 +60,24 @@ impl Backward for MatMul {
     }
 
     fn backward(&self, x: &[&Tensor], _y: &Tensor, dy: &Tensor) -> Vec<Tensor> {
-        let (a, b) = (x[0], x[1]);
-        let MatmulDims { batch, m, k, n, shared_rhs, rhs_t } = self.dims;
+        let MatmulDims { batch, m, k, n, rhs_t, .. } = self.dims;
         if batch * m * k * n == 0 {
             // nothing was multiplied, so nothing flows back
-            return vec![Tensor::zeros(a.shape()), Tensor::zeros(b.shape())];
+            return vec![Tensor::zeros(x[0].shape()), Tensor::zeros(x[1].shape())];
         }
         // Every element of both is written below.
         let (mut da, mut db) =
-            (Tensor::for_overwrite(a.shape().clone()), Tensor::for_overwrite(b.shape().clone()));
-        // With a shared right-hand matrix the batch folds into the rows:
-        // A is [batch*M, K] and dY is [batch*M, N], and dB sums over the
-        // batch by itself. Transposes are read in place, never copied.
-        let (rows, chunks) = if shared_rhs { (batch * m, 1) } else { (m, batch) };
-        let (a_len, b_len, y_len) = (rows * k, k * n, rows * n);
-        let das: Vec<Mutex<&mut [f32]>> = da.data_mut().chunks_exact_mut(a_len).map(Mutex::new).collect();
-        let dbs: Vec<Mutex<&mut [f32]>> = db.data_mut().chunks_exact_mut(b_len).map(Mutex::new).collect();
-        for_each_entry(chunks, chunks * rows * k * n, &|c| {
-            let (a, dy) = (&a.data()[c * a_len..][..a_len], &dy.data()[c * y_len..][..y_len]);
-            let b = &b.data()[if shared_rhs { 0 } else { c * b_len }..][..b_len];
-            let (mut da, mut db) = (lock(&das[c]), lock(&dbs[c]));
-            if rhs_t {
-                // Y = A Bᵀ with B [N, K]: dA = dY B, dB = dYᵀ A.
-                kernels::matmul(dy, b, &mut da, rows, n, k);
-                kernels::matmul_tn(dy, a, &mut db, n, rows, k);
-            } else {
-                // Y = A B with B [K, N]: dA = dY Bᵀ, dB = Aᵀ dY.
-                kernels::matmul_nt(dy, b, &mut da, rows, n, k);
-                kernels::matmul_tn(a, dy, &mut db, k, rows, n);
-            }
-        });
-        drop((das, dbs));
+            (Tensor::for_overwrite(x[0].shape().clone()), Tensor::for_overwrite(x[1].shape().clone()));
+        let (a, b, dy) = (self.dims.lhs(x[0].data()), self.dims.rhs(x[1].data()), self.dims.out(dy.data()));
+        if rhs_t {
+            // Y = A Bᵀ with B [N, K]: dA = dY B, dB = dYᵀ A.
+            kernels::matmul_batched(dy, b, da.data_mut());
+            kernels::matmul_batched(dy.t(), a, db.data_mut());
+        } else {
+            // Y = A B with B [K, N]: dA = dY Bᵀ, dB = Aᵀ dY.
+            kernels::matmul_batched(dy, b.t(), da.data_mut());
+            kernels::matmul_batched(a.t(), dy, db.data_mut());
+        }
         vec![da, db]
     }
 }
@@ -153,42 +140,30 @@ impl MatmulDims {
         Shape::from(dims)
     }
 
-    fn forward(&self, a: &[f32], b: &[f32], y: &mut [f32]) {
-        let MatmulDims { batch, m, k, n, shared_rhs, rhs_t } = *self;
-        if batch * m * k * n == 0 {
-            return; // an empty product: Y stays zero (or is empty)
-        }
-        let product = if rhs_t { kernels::matmul_nt } else { kernels::matmul };
-        if shared_rhs {
-            product(a, b, y, batch * m, k, n);
-        } else {
-            let ys: Vec<Mutex<&mut [f32]>> = y.chunks_exact_mut(m * n).map(Mutex::new).collect();
-            for_each_entry(batch, batch * m * k * n, &|c| {
-                product(&a[c * m * k..][..m * k], &b[c * k * n..][..k * n], &mut lock(&ys[c]), m, k, n);
-            });
-        }
+    /// A shared right-hand matrix folds the batch into the rows: A is one
+    /// `[batch*M, K]` matrix and dY one `[batch*M, N]`, so dB = Aᵀ dY sums
+    /// over the batch by itself. Otherwise there are `batch` matrices each.
+    fn count_and_rows(&self) -> (usize, usize) {
+        if self.shared_rhs { (1, self.batch * self.m) } else { (self.batch, self.m) }
     }
-}
 
-/// Runs `job(c)` for each of `count` batch entries (the heads of
-/// attention): on the calling thread, or spread over the worker threads
-/// when the product is big enough (`work` multiply-adds) to pay for them.
-/// Each entry's product then runs on one thread.
-fn for_each_entry(count: usize, work: usize, job: &(dyn Fn(usize) + Sync)) {
-    let threads = simd::threads().min(count);
-    if threads <= 1 || work < PARALLEL_MIN_WORK {
-        (0..count).for_each(job);
-        return;
+    /// A as a batch of `[M, K]` matrices.
+    fn lhs<'a>(&self, a: &'a [f32]) -> Batch<'a> {
+        let (count, rows) = self.count_and_rows();
+        Batch::new(a, count, rows, self.k)
     }
-    simd::run_parallel(threads, &|t| (t * count / threads..(t + 1) * count / threads).for_each(job));
-}
 
-/// Below this many multiply-adds a batched product stays on one thread.
-const PARALLEL_MIN_WORK: usize = 1 << 20;
+    /// B as it is stored: a batch of `[K, N]` matrices, or of `[N, K]` for `matmul_t`.
+    fn rhs<'a>(&self, b: &'a [f32]) -> Batch<'a> {
+        let count = self.count_and_rows().0;
+        if self.rhs_t { Batch::new(b, count, self.n, self.k) } else { Batch::new(b, count, self.k, self.n) }
+    }
 
-/// Each entry's output is locked by exactly one job: never contended.
-fn lock<'a, 'b>(m: &'a Mutex<&'b mut [f32]>) -> std::sync::MutexGuard<'a, &'b mut [f32]> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
+    /// Y (or dY) as a batch of `[M, N]` matrices.
+    fn out<'a>(&self, y: &'a [f32]) -> Batch<'a> {
+        let (count, rows) = self.count_and_rows();
+        Batch::new(y, count, rows, self.n)
+    }
 }
 
 #[cfg(test)]

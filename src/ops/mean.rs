@@ -7,8 +7,6 @@ use crate::kernels;
 use crate::tape::{Backward, Var};
 use crate::tensor::Tensor;
 
-use super::sum::{reduce_axis, spread_axis};
-
 impl<'t> Var<'t> {
     /// The mean of every element, as a scalar (shape `[]`).
     #[track_caller]
@@ -23,15 +21,15 @@ impl<'t> Var<'t> {
             );
         }
         let y = Tensor::scalar(kernels::sum(x.data()) / n as f32);
-        self.tape().push(y, &[self], Mean { axis: None, n })
+        self.tape().push(y, &[self], Mean { axis: None, split: (1, n, 1) })
     }
 
     /// The mean along `axis`, which is removed from the shape.
     #[track_caller]
     pub fn mean_axis(self, axis: usize) -> Var<'t> {
         let x = self.value();
-        let sum = reduce_axis(&x, axis, "mean_axis");
-        let n = x.dims()[axis];
+        crate::shape::check_axis("mean_axis", x.shape(), axis);
+        let (outer, n, inner) = x.shape().split_at_axis(axis);
         if n == 0 {
             panic!(
                 "mean_axis: axis {axis} of shape {} is empty, and the mean of nothing is undefined\n  \
@@ -39,14 +37,17 @@ impl<'t> Var<'t> {
                 x.shape()
             );
         }
+        let mut sum = Tensor::zeros(x.shape().remove_axis(axis));
+        kernels::sum_axis(x.data(), sum.data_mut(), outer, n, inner);
         let y = sum.map(|s| s / n as f32);
-        self.tape().push(y, &[self], Mean { axis: Some(axis), n })
+        self.tape().push(y, &[self], Mean { axis: Some(axis), split: (outer, n, inner) })
     }
 }
 
 struct Mean {
     axis: Option<usize>,
-    n: usize,
+    /// x as `[outer, n, inner]`, averaged over `n` (`[1, n, 1]` for the full mean).
+    split: (usize, usize, usize),
 }
 
 impl Backward for Mean {
@@ -55,7 +56,10 @@ impl Backward for Mean {
     }
 
     fn backward(&self, x: &[&Tensor], _y: &Tensor, dy: &Tensor) -> Vec<Tensor> {
-        vec![spread_axis(dy, x[0].shape(), self.axis, 1.0 / self.n as f32)]
+        let (outer, n, inner) = self.split;
+        let mut dx = Tensor::zeros(x[0].shape());
+        kernels::spread_axis(dy.data(), dx.data_mut(), outer, n, inner, 1.0 / n as f32);
+        vec![dx]
     }
 
     fn detail(&self) -> String {

@@ -79,7 +79,6 @@ mod transpose;
 
 pub use attention::{scaled_dot_product_attention, scaled_dot_product_attention_with_weights};
 pub use gelu::erf;
-pub(crate) use layer_norm::check_eps;
 
 // ANCHOR: elementwise
 /// The backward rule shared by ops that act on each element alone:

@@ -44,7 +44,7 @@ impl<'t> Var<'t> {
                 "split: sizes {sizes:?} add up to {total}, but axis {axis} of shape {shape} has size {}\n  \
                  the pieces must cover the axis exactly (pieces would have shapes {})",
                 shape.dims()[axis],
-                super::concat::describe(&sizes.iter().map(|&s| shape.with_axis(axis, s)).collect::<Vec<_>>())
+                crate::shape::describe(&sizes.iter().map(|&s| shape.with_axis(axis, s)).collect::<Vec<_>>())
             );
         }
         let mut start = 0;

@@ -24,7 +24,7 @@ impl<'t> Var<'t> {
     #[track_caller]
     pub fn softmax(self) -> Var<'t> {
         let x = self.value();
-        let c = last_axis("softmax", &x);
+        let c = crate::shape::last_axis("softmax", x.shape());
         let mut y = (*x).clone();
         for row in y.data_mut().chunks_exact_mut(c) {
             let m = kernels::max(row);
@@ -64,20 +64,6 @@ impl Backward for Softmax {
     }
 }
 // ANCHOR_END: softmax
-
-/// The length of the last axis, with a teaching panic for a scalar or an
-/// empty axis.
-#[track_caller]
-pub(crate) fn last_axis(op: &str, x: &Tensor) -> usize {
-    if x.shape().rank() == 0 || x.shape().last() == 0 {
-        panic!(
-            "{op}: works along the last axis, but shape {} has no last axis or an empty one\n  \
-             give it at least one axis with at least one element, e.g. reshape a scalar to [1]",
-            x.shape()
-        );
-    }
-    x.shape().last()
-}
 
 #[cfg(test)]
 mod tests {

@@ -20,6 +20,9 @@
 //! the cache needs about what a step holds at its peak, not the sum of the
 //! peaks of every length.
 //!
+//! *Safe to skip on a first reading*: a tensor behaves the same whether its
+//! buffer came from here or from the allocator; only the time differs.
+//!
 //! [`Tensor`]: crate::Tensor
 
 use std::cell::RefCell;

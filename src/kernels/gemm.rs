@@ -18,7 +18,7 @@
 //!
 //! The micro-kernel is one generic function over fixed-size arrays. It is
 //! compiled three times: for AVX-512, for AVX2 with FMA, and portably; the
-//! `simd` module picks one at run time. Threads split the rows of `C`.
+//! `cpu` module picks one at run time. Threads split the rows of `C`.
 //!
 //! Every element of `C` is computed by the same sequence of operations
 //! whatever the tile sizes and the thread count: a sum over each `KC`
@@ -26,9 +26,12 @@
 //! not depend on the number of threads, and the AVX-512 and AVX2 copies
 //! (both fused multiply-add) agree bit for bit. The portable copy rounds
 //! each product before adding it and can differ from them in the last bits.
+//!
+//! *Safe to skip on a first reading*: `kernels::matmul_reference` computes
+//! the same product in a triple loop, and `tests/gemm.rs` checks the two
+//! against each other.
 
-use crate::simd;
-use std::sync::Mutex;
+use super::cpu::{self, Isa, Tiled};
 
 /// A read-only matrix view: element `(i, j)` is `data[i * rs + j * cs]`.
 ///
@@ -181,10 +184,25 @@ fn pack<const R: usize>(x: &MatRef<'_>, i0: usize, mc: usize, p0: usize, kc: usi
 // ANCHOR_END: pack
 
 /// `c = a · b` for the rows of `c` given (`c` holds rows `row0..` of the
-/// product, `n` columns each), single-threaded. The generic body that each
-/// instruction-set copy in `simd` compiles.
+/// product, `n` columns each), single-threaded: the kernel that
+/// [`Isa::run`] compiles for each instruction set.
+struct Rows<'a, 'c> {
+    a: &'a MatRef<'a>,
+    b: &'a MatRef<'a>,
+    c: &'c mut [f32],
+    row0: usize,
+}
+
+impl Tiled for Rows<'_, '_> {
+    #[inline(always)]
+    fn run<const MR: usize, const NR: usize, const FMA: bool>(self) {
+        gemm_rows::<MR, NR, FMA>(self.a, self.b, self.c, self.row0)
+    }
+}
+
+/// The body of [`Rows`], for one tile size.
 #[inline(always)]
-pub(crate) fn gemm_rows<const MR: usize, const NR: usize, const FMA: bool>(
+fn gemm_rows<const MR: usize, const NR: usize, const FMA: bool>(
     a: &MatRef<'_>,
     b: &MatRef<'_>,
     c: &mut [f32],
@@ -268,38 +286,37 @@ const THREAD_MIN_WORK: usize = 1 << 21;
 /// `c = a · b`, with `a: [m, k]`, `b: [k, n]` (either may be a transposed
 /// view) and `c` a row-major `[m, n]` buffer, overwritten.
 ///
-/// Uses the widest instruction set the processor has ([`simd::isa`]) and
-/// up to [`simd::threads`] threads, which split the rows of `c`.
+/// Uses the widest instruction set the processor has ([`isa`](super::isa))
+/// and up to [`threads`](super::threads) threads, which split the rows of `c`.
 #[track_caller]
 pub fn gemm(a: MatRef<'_>, b: MatRef<'_>, c: &mut [f32]) {
-    gemm_with(a, b, c, simd::isa(), simd::threads());
+    gemm_with(a, b, c, cpu::isa(), cpu::threads());
 }
 
 /// [`gemm`] with the instruction set and the thread count chosen by the
 /// caller (for tests and benchmarks). Panics if `isa` is not available on
 /// this processor.
 #[track_caller]
-pub fn gemm_with(a: MatRef<'_>, b: MatRef<'_>, c: &mut [f32], isa: simd::Isa, threads: usize) {
+pub fn gemm_with(a: MatRef<'_>, b: MatRef<'_>, c: &mut [f32], isa: Isa, threads: usize) {
     let (m, k, n) = (a.rows, a.cols, b.cols);
     assert_eq!(b.rows, k, "gemm: a is {m} x {k} but b is {} x {n}; the inner sizes must match", b.rows);
     assert_eq!(c.len(), m * n, "gemm: c must hold m * n = {m} * {n} values, got {}", c.len());
     assert!(
         isa.available(),
         "gemm: this processor cannot run {isa:?}; choose one of {:?}",
-        simd::Isa::all_available()
+        Isa::all_available()
     );
-    let threads = threads.min(m.div_ceil(simd::MR_MAX)).max(1);
+    let threads = threads.min(m.div_ceil(cpu::MR_MAX)).max(1);
     if threads == 1 || m * n * k < THREAD_MIN_WORK {
-        simd::gemm_rows(isa, &a, &b, c, 0);
+        isa.run(Rows { a: &a, b: &b, c, row0: 0 });
         return;
     }
     // Split the rows into bands of whole tiles; each thread packs its own
     // panels and writes only its own band of `c`. This thread takes the first.
-    let band = m.div_ceil(threads).div_ceil(simd::MR_MAX) * simd::MR_MAX;
-    let bands: Vec<Mutex<&mut [f32]>> = c.chunks_mut(band * n).map(Mutex::new).collect();
-    simd::run_parallel(bands.len(), &|t| {
-        let mut c_band = bands[t].lock().unwrap_or_else(|e| e.into_inner()); // never contended
-        simd::gemm_rows(isa, &a, &b, &mut c_band, t * band);
+    let band = m.div_ceil(threads).div_ceil(cpu::MR_MAX) * cpu::MR_MAX;
+    let bands = m.div_ceil(band);
+    cpu::for_each_chunk(c, band * n, bands, &|t, c_band| {
+        isa.run(Rows { a: &a, b: &b, c: c_band, row0: t * band });
     });
 }
 // ANCHOR_END: gemm

@@ -1,25 +1,30 @@
-//! Choosing the instruction set and the number of threads, once, and the
-//! worker threads that share a matrix product.
+//! The processor: which instruction set the matrix product is compiled
+//! for, how many threads it may use, and the worker threads it shares out
+//! to. *Safe to skip on a first reading*: nothing here changes a result
+//! beyond the last bits of rounding (the portable kernel rounds twice per
+//! multiply-add where the others round once), only how fast it comes.
 //!
 //! This is the only module of resgrad with `unsafe` code. It holds two kinds:
 //!
 //! 1. Calling a function compiled with `#[target_feature]` (AVX-512 or
-//!    AVX2 + FMA). Such a call is sound only on a processor that has those
-//!    features, which is checked here: an [`Isa`] other than `Portable` is
-//!    used only after [`Isa::available`] confirmed it with
-//!    `is_x86_feature_detected!`. The functions compiled for each
-//!    instruction set are the same generic Rust loops (`gemm::gemm_rows`);
-//!    `#[target_feature]` only lets the compiler use wider registers and
-//!    fused multiply-add for them.
+//!    AVX2 + FMA), in [`Isa::run`]. Such a call is sound only on a
+//!    processor that has those features, which is checked here: an [`Isa`]
+//!    other than `Portable` is used only after [`Isa::available`] confirmed
+//!    it with `is_x86_feature_detected!`. What is compiled for each
+//!    instruction set is the same generic Rust loop (a [`Tiled`] kernel,
+//!    which `gemm` provides); `#[target_feature]` only lets the compiler use
+//!    wider registers and fused multiply-add for it.
 //! 2. Handing a borrowed closure to a worker thread that outlives the call
 //!    (`run_parallel`): the same promise `std::thread::scope` makes, that
 //!    the call does not return until every worker is done with the closure,
 //!    kept by waiting for each task's completion message. The workers are
 //!    started once and kept, because starting threads for every product
 //!    costs tens of microseconds, as much as a small product itself.
+//!
+//! It imports nothing else from resgrad: the kernels it runs come in as a
+//! [`Tiled`] value or as a closure.
 #![allow(unsafe_code)]
 
-use crate::gemm::{MatRef, gemm_rows as generic};
 use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -124,39 +129,54 @@ pub fn set_threads(n: usize) {
     THREADS.store(n.max(1), Ordering::Relaxed);
 }
 
-/// Runs the product for a band of rows with the given instruction set.
-pub(crate) fn gemm_rows(isa: Isa, a: &MatRef<'_>, b: &MatRef<'_>, c: &mut [f32], row0: usize) {
-    match isa {
-        Isa::Portable => generic::<4, 8, false>(a, b, c, row0),
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx512 => {
-            assert!(isa.available());
-            // SAFETY: the processor has AVX-512F, AVX-512VL, AVX2 and FMA,
-            // checked on the line above, which is all `gemm_avx512` enables.
-            unsafe { gemm_avx512(a, b, c, row0) }
+/// A kernel written once for any register tile of `MR x NR` numbers
+/// (with or without fused multiply-add), which [`Isa::run`] compiles for
+/// each instruction set. `run` should be `#[inline(always)]`, so that its
+/// loops are compiled inside the `#[target_feature]` copy that calls it.
+pub(crate) trait Tiled {
+    /// Runs the kernel with `MR x NR` tiles.
+    fn run<const MR: usize, const NR: usize, const FMA: bool>(self);
+}
+
+impl Isa {
+    /// Runs `kernel` compiled for this instruction set, with its tile size:
+    /// 12 x 32 for AVX-512, 6 x 16 for AVX2, 4 x 8 portably.
+    ///
+    /// Panics if this processor cannot run `self`.
+    #[track_caller]
+    pub(crate) fn run(self, kernel: impl Tiled) {
+        match self {
+            Isa::Portable => kernel.run::<4, 8, false>(),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => {
+                assert!(self.available(), "{self:?} is not available on this processor");
+                // SAFETY: the processor has AVX-512F, AVX-512VL, AVX2 and FMA,
+                // checked on the line above, which is all `run_avx512` enables.
+                unsafe { run_avx512(kernel) }
+            }
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2Fma => {
+                assert!(self.available(), "{self:?} is not available on this processor");
+                // SAFETY: the processor has AVX2 and FMA, checked on the line
+                // above, which is all `run_avx2` enables.
+                unsafe { run_avx2(kernel) }
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => unreachable!("only the portable kernel exists on this architecture"),
         }
-        #[cfg(target_arch = "x86_64")]
-        Isa::Avx2Fma => {
-            assert!(isa.available());
-            // SAFETY: the processor has AVX2 and FMA, checked on the line
-            // above, which is all `gemm_avx2` enables.
-            unsafe { gemm_avx2(a, b, c, row0) }
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        _ => unreachable!("only the portable kernel exists on this architecture"),
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
-fn gemm_avx512(a: &MatRef<'_>, b: &MatRef<'_>, c: &mut [f32], row0: usize) {
-    generic::<12, 32, true>(a, b, c, row0)
+fn run_avx512(kernel: impl Tiled) {
+    kernel.run::<12, 32, true>()
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn gemm_avx2(a: &MatRef<'_>, b: &MatRef<'_>, c: &mut [f32], row0: usize) {
-    generic::<6, 16, true>(a, b, c, row0)
+fn run_avx2(kernel: impl Tiled) {
+    kernel.run::<6, 16, true>()
 }
 
 // ---------------------------------------------------------------------------
@@ -272,9 +292,30 @@ pub(crate) fn run_parallel(n: usize, job: &(dyn Fn(usize) + Sync)) {
 }
 // ANCHOR_END: run_parallel
 
+/// Cuts `out` into chunks of `chunk_len` (the last may be shorter) and
+/// calls `job(i, chunk)` for each chunk `i`, sharing the chunks out in
+/// consecutive runs between `parts` threads with [`run_parallel`]. Each
+/// chunk is handed to exactly one job, so jobs never share an output.
+pub(crate) fn for_each_chunk(
+    out: &mut [f32],
+    chunk_len: usize,
+    parts: usize,
+    job: &(dyn Fn(usize, &mut [f32]) + Sync),
+) {
+    let chunks: Vec<Mutex<&mut [f32]>> = out.chunks_mut(chunk_len.max(1)).map(Mutex::new).collect();
+    let count = chunks.len();
+    let parts = parts.min(count).max(1);
+    run_parallel(parts, &|t| {
+        for (i, chunk) in chunks.iter().enumerate().take((t + 1) * count / parts).skip(t * count / parts) {
+            let mut chunk = chunk.lock().unwrap_or_else(|e| e.into_inner()); // never contended
+            job(i, &mut chunk);
+        }
+    });
+}
+
 #[cfg(test)]
 mod tests {
-    use super::run_parallel;
+    use super::{for_each_chunk, run_parallel};
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -314,5 +355,16 @@ mod tests {
             count.fetch_add(1, Ordering::SeqCst);
         });
         assert_eq!(count.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn every_chunk_goes_to_exactly_one_job() {
+        for parts in [1, 2, 3, 7] {
+            let mut out = vec![0.0f32; 10];
+            for_each_chunk(&mut out, 3, parts, &|i, chunk| {
+                chunk.iter_mut().for_each(|v| *v += i as f32 + 1.0)
+            });
+            assert_eq!(out, [1., 1., 1., 2., 2., 2., 3., 3., 3., 4.], "parts = {parts}");
+        }
     }
 }
