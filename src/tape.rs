@@ -178,7 +178,12 @@ impl Tape {
     /// differentiates it. Every op in [`ops`](crate::ops) ends with this call;
     /// there is no way to record an op without a backward rule.
     #[track_caller]
-    pub fn push(&self, value: Tensor, inputs: &[Var<'_>], rule: impl Backward + 'static) -> Var<'_> {
+    pub fn push(
+        &self,
+        value: Tensor,                 // the op's output
+        inputs: &[Var<'_>],            // what it was computed from
+        rule: impl Backward + 'static, // how to differentiate it
+    ) -> Var<'_> {
         for &input in inputs {
             self.check_owns(input, rule.name(), Role::Input);
         }
@@ -278,7 +283,7 @@ impl Tape {
         let dy = Tensor::ones(shape);
         self.check_seed(loss, &dy, "backward_leaves");
         let grads = self.sweep_with(loss.id, dy, Keep::Leaves);
-        let freed = self.nodes.borrow().iter().map(|n| n.origin.rule().is_some()).collect();
+        let freed = self.nodes.borrow().iter().map(|n| matches!(n.origin, Origin::Op(_))).collect();
         Grads { grads, tape_id: self.id, freed }
     }
     // ANCHOR_END: backward_leaves
