@@ -32,6 +32,13 @@
 //!
 //! The checks read every value once more, so they cost time; turn them on
 //! to hunt a NaN, not for every run.
+//!
+//! The tape reaches this module through three one-line hooks, each of which
+//! returns at once when anomaly mode is off: `check_forward` for every value
+//! the tape records, and, in the tape's checked sweep (what `backward` and
+//! `backward_with` run in anomaly mode, and what `backward_leaves` always
+//! runs), `check_rule` for the gradients each rule returns and `check_sum`
+//! before each fan-out sum.
 
 use crate::tape::{Backward, Tape, Var, write_line};
 use crate::tensor::Tensor;
@@ -106,18 +113,22 @@ pub(crate) fn is_new(out: &ValueStats, inputs: &[ValueStats], may_be_infinite: b
     (out.nan > 0 && !nan_in) || (out.inf > 0 && !inf_in && !may_be_infinite)
 }
 
-// The three hooks the tape calls: one line in `Tape::record` for every new
-// value, and two in the tape's checked sweep for every rule's gradients and
-// every fan-out sum. Each returns at once when anomaly mode is off, so the
-// tape's code needs no `if` around them.
+// The three hooks the tape calls. Each returns at once when anomaly mode is
+// off, so the tape calls them without an `if`.
 
 /// Checks a value about to be recorded as the next node of `tape`: `rule`
 /// is the op's (`None` for a leaf or a constant), `inputs` its inputs.
 #[track_caller]
+#[inline(always)]
 pub(crate) fn check_forward(tape: &Tape, value: &Tensor, inputs: &[Var<'_>], rule: Option<&dyn Backward>) {
-    if !tape.detect_anomaly() {
-        return;
+    if tape.detect_anomaly() {
+        check_forward_on(tape, value, inputs, rule);
     }
+}
+
+#[track_caller]
+#[inline(never)]
+fn check_forward_on(tape: &Tape, value: &Tensor, inputs: &[Var<'_>], rule: Option<&dyn Backward>) {
     let out = ValueStats::of(value);
     if out.all_finite() {
         return;
@@ -157,6 +168,7 @@ pub(crate) fn check_forward(tape: &Tape, value: &Tensor, inputs: &[Var<'_>], rul
 /// Checks the gradients `dx` that the rule of node `id` returned for its
 /// `inputs` (whose values are `x`) from the upstream gradient `dy`.
 #[track_caller]
+#[inline(always)]
 pub(crate) fn check_rule(
     tape: &Tape,
     id: usize,
@@ -166,9 +178,22 @@ pub(crate) fn check_rule(
     dy: &Tensor,
     dx: &[Tensor],
 ) {
-    if !tape.detect_anomaly() {
-        return;
+    if tape.detect_anomaly() {
+        check_rule_on(tape, id, rule, inputs, x, dy, dx);
     }
+}
+
+#[track_caller]
+#[inline(never)]
+fn check_rule_on(
+    tape: &Tape,
+    id: usize,
+    rule: &dyn Backward,
+    inputs: &[usize],
+    x: &[&Tensor],
+    dy: &Tensor,
+    dx: &[Tensor],
+) {
     let dy_stats = ValueStats::of(dy);
     for (j, g) in dx.iter().enumerate() {
         let s = ValueStats::of(g);
@@ -200,20 +225,26 @@ pub(crate) fn check_rule(
 /// node `slot` has received so far (`None` before its first contribution),
 /// `dx` what node `from`'s rule now sends it.
 #[track_caller]
+#[inline(always)]
 pub(crate) fn check_sum(
     tape: &Tape,
     slot: usize,
     from: usize,
-    from_name: &str,
+    rule: &dyn Backward,
     sum: Option<&Tensor>,
     dx: &Tensor,
 ) {
-    if !tape.detect_anomaly() {
-        return;
+    // `None` is the first contribution: there is nothing to add it to yet.
+    if tape.detect_anomaly()
+        && let Some(sum) = sum
+    {
+        check_sum_on(tape, slot, from, rule.name(), sum, dx);
     }
-    let Some(sum) = sum else {
-        return; // the first contribution: nothing to add it to
-    };
+}
+
+#[track_caller]
+#[inline(never)]
+fn check_sum_on(tape: &Tape, slot: usize, from: usize, from_name: &str, sum: &Tensor, dx: &Tensor) {
     let (before, added) = (ValueStats::of(sum), ValueStats::of(dx));
     if !before.all_finite() || !added.all_finite() {
         return; // not new: reported where it was made

@@ -513,7 +513,7 @@ impl Tape {
             check_rule_output(rule.name(), id, &x, &dx);
             for (&i, dx) in node.inputs.iter().zip(dx) {
                 if nodes[i].requires_grad {
-                    anomaly::check_sum(self, i, id, rule.name(), grads[i].as_ref(), &dx);
+                    anomaly::check_sum(self, i, id, rule.as_ref(), grads[i].as_ref(), &dx);
                     accumulate(&mut grads[i], dx);
                 }
             }
@@ -539,18 +539,14 @@ impl Tape {
         }
     }
 
-    /// Panics unless `var` was recorded on this tape, naming `op`, the only
-    /// place that says so.
+    /// Panics unless `var` was recorded on this tape: the one place that
+    /// checks it and says so, naming `op`.
     #[track_caller]
+    #[inline(always)]
     fn check_owns(&self, var: Var<'_>, op: &str, role: Role) {
-        if std::ptr::eq(var.tape, self) {
-            return;
+        if !std::ptr::eq(var.tape, self) {
+            not_owned(var, op, role);
         }
-        let (what, hint) = match role {
-            Role::Input => ("input ", "every Var of one computation must come from the same Tape".into()),
-            Role::Output => ("", format!("call {op} on the tape that recorded the output")),
-        };
-        panic!("{op}: {what}#{} was recorded on a different tape\n  {hint}", var.id);
     }
 
     /// The listing line of node `id`, as `Display` prints it (without the label).
@@ -578,6 +574,18 @@ impl Tape {
             });
         }
     }
+}
+
+/// The panic of `Tape::check_owns`, kept out of line: every op passes
+/// through the check, and almost never here.
+#[track_caller]
+#[cold]
+fn not_owned(var: Var<'_>, op: &str, role: Role) -> ! {
+    let (what, hint) = match role {
+        Role::Input => ("input ", "every Var of one computation must come from the same Tape".into()),
+        Role::Output => ("", format!("call {op} on the tape that recorded the output")),
+    };
+    panic!("{op}: {what}#{} was recorded on a different tape\n  {hint}", var.id);
 }
 
 /// A read-only look at one node, for printing and export.
