@@ -26,9 +26,9 @@
 //! called `log`.)
 //!
 //! Ops that write infinities on purpose (the causal mask's −∞) are exempt
-//! from the infinity check ([`Backward::produces_infinity`](crate::Backward::produces_infinity)),
-//! and an op whose inputs already held NaN or infinities is not blamed for
-//! passing them on: the op that made them was reported first.
+//! from the infinity check ([`Backward::produces_infinity`]), and an op
+//! whose inputs already held NaN or infinities is not blamed for passing
+//! them on: the op that made them was reported first.
 //!
 //! The checks read every value once more, so they cost time; turn them on
 //! to hunt a NaN, not for every run.

@@ -18,7 +18,7 @@
 //!
 //! Reading order: recording (`leaf`, `push`), then the reverse sweep
 //! (`backward`, the function `sweep`, `accumulate`). Anomaly mode's checks
-//! live in [`anomaly`](crate::anomaly) and are called from here by one-line
+//! live in [`anomaly`] and are called from here by one-line
 //! hooks. The last section of this file, "Off the main path", holds the
 //! sweep with its options (anomaly checks, freeing gradients early), the
 //! listing and the read-only views used by the exporters: skip it on a
