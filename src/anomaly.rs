@@ -26,13 +26,21 @@
 //! called `log`.)
 //!
 //! Ops that write infinities on purpose (the causal mask's −∞) are exempt
-//! from the infinity check ([`Backward::produces_infinity`](crate::Backward::produces_infinity)),
-//! and an op whose inputs already held NaN or infinities is not blamed for
-//! passing them on: the op that made them was reported first.
+//! from the infinity check ([`Backward::produces_infinity`]), and an op
+//! whose inputs already held NaN or infinities is not blamed for passing
+//! them on: the op that made them was reported first.
 //!
 //! The checks read every value once more, so they cost time; turn them on
 //! to hunt a NaN, not for every run.
+//!
+//! The tape reaches this module through three one-line hooks, each of which
+//! returns at once when anomaly mode is off: `check_forward` for every value
+//! the tape records, and, in the tape's checked sweep (what `backward` and
+//! `backward_with` run in anomaly mode, and what `backward_leaves` always
+//! runs), `check_rule` for the gradients each rule returns and `check_sum`
+//! before each fan-out sum.
 
+use crate::tape::{Backward, Tape, Var, write_line};
 use crate::tensor::Tensor;
 
 /// Counts and range of a tensor's values.
@@ -103,4 +111,156 @@ pub(crate) fn is_new(out: &ValueStats, inputs: &[ValueStats], may_be_infinite: b
     let nan_in = inputs.iter().any(|s| s.nan > 0);
     let inf_in = inputs.iter().any(|s| s.inf > 0);
     (out.nan > 0 && !nan_in) || (out.inf > 0 && !inf_in && !may_be_infinite)
+}
+
+// The three hooks the tape calls. Each returns at once when anomaly mode is
+// off, so the tape calls them without an `if`.
+
+/// Checks a value about to be recorded as the next node of `tape`: `rule`
+/// is the op's (`None` for a leaf or a constant), `inputs` its inputs.
+#[track_caller]
+#[inline(always)]
+pub(crate) fn check_forward(tape: &Tape, value: &Tensor, inputs: &[Var<'_>], rule: Option<&dyn Backward>) {
+    if tape.detect_anomaly() {
+        check_forward_on(tape, value, inputs, rule);
+    }
+}
+
+#[track_caller]
+#[inline(never)]
+fn check_forward_on(tape: &Tape, value: &Tensor, inputs: &[Var<'_>], rule: Option<&dyn Backward>) {
+    let out = ValueStats::of(value);
+    if out.all_finite() {
+        return;
+    }
+    let id = tape.len();
+    let ins: Vec<ValueStats> = inputs.iter().map(|v| ValueStats::of(&v.value())).collect();
+    let may_be_infinite = rule.is_some_and(|r| r.produces_infinity());
+    if !is_new(&out, &ins, may_be_infinite) {
+        return;
+    }
+    let Some(rule) = rule else {
+        panic!(
+            "anomaly: input #{id} {} holds non-finite values: {out}\n  \
+             the data or parameters fed to the tape are already broken; check where they were \
+             loaded or last updated",
+            value.shape()
+        );
+    };
+    let mut report = format!(
+        "anomaly: #{id} {} turned finite inputs into {} non-finite value{} in its forward pass\n  ",
+        rule.name(),
+        out.nan + out.inf,
+        if out.nan + out.inf == 1 { "" } else { "s" },
+    );
+    let ids: Vec<usize> = inputs.iter().map(|v| v.id()).collect();
+    let _ = write_line(&mut report, id, rule.name(), &rule.detail(), value.shape(), &ids);
+    report += &format!("\n  output: {out}");
+    for (v, s) in inputs.iter().zip(&ins) {
+        report += &format!("\n  input #{} {}: {s}", v.id(), v.shape());
+    }
+    report += "\n  the inputs were finite, so this op made the first bad value: look for what it cannot \
+               take (log or division at 0, exp of a large number) in the inputs above; print the tape \
+               to see where they come from";
+    panic!("{report}");
+}
+
+/// Checks the gradients `dx` that the rule of node `id` returned for its
+/// `inputs` (whose values are `x`) from the upstream gradient `dy`.
+#[track_caller]
+#[inline(always)]
+pub(crate) fn check_rule(
+    tape: &Tape,
+    id: usize,
+    rule: &dyn Backward,
+    inputs: &[usize],
+    x: &[&Tensor],
+    dy: &Tensor,
+    dx: &[Tensor],
+) {
+    if tape.detect_anomaly() {
+        check_rule_on(tape, id, rule, inputs, x, dy, dx);
+    }
+}
+
+#[track_caller]
+#[inline(never)]
+fn check_rule_on(
+    tape: &Tape,
+    id: usize,
+    rule: &dyn Backward,
+    inputs: &[usize],
+    x: &[&Tensor],
+    dy: &Tensor,
+    dx: &[Tensor],
+) {
+    let dy_stats = ValueStats::of(dy);
+    for (j, g) in dx.iter().enumerate() {
+        let s = ValueStats::of(g);
+        if s.all_finite() || !is_new(&s, &[dy_stats], false) {
+            continue;
+        }
+        let mut report = format!(
+            "anomaly: the backward rule of #{id} {} turned a finite upstream gradient into {} \
+             non-finite value{} in the gradient of its input {j} (#{})\n  {}\n  gradient of #{}: {s}\n  \
+             upstream dy: {dy_stats}",
+            rule.name(),
+            s.nan + s.inf,
+            if s.nan + s.inf == 1 { "" } else { "s" },
+            inputs[j],
+            tape.listing_line(id),
+            inputs[j],
+        );
+        for (k, v) in x.iter().enumerate() {
+            report += &format!("\n  input #{} {}: {}", inputs[k], v.shape(), ValueStats::of(v));
+        }
+        report += "\n  the rule's derivative blows up at these inputs (1/x near 0, a huge slope); \
+                   keep the inputs away from there, e.g. clamp before a log";
+        panic!("{report}");
+    }
+}
+
+/// Checks a fan-out sum before the sweep forms it: gradients that are
+/// finite one by one can overflow when `accumulate` adds them. `sum` is what
+/// node `slot` has received so far (`None` before its first contribution),
+/// `dx` what node `from`'s rule now sends it.
+#[track_caller]
+#[inline(always)]
+pub(crate) fn check_sum(
+    tape: &Tape,
+    slot: usize,
+    from: usize,
+    rule: &dyn Backward,
+    sum: Option<&Tensor>,
+    dx: &Tensor,
+) {
+    // `None` is the first contribution: there is nothing to add it to yet.
+    if tape.detect_anomaly()
+        && let Some(sum) = sum
+    {
+        check_sum_on(tape, slot, from, rule.name(), sum, dx);
+    }
+}
+
+#[track_caller]
+#[inline(never)]
+fn check_sum_on(tape: &Tape, slot: usize, from: usize, from_name: &str, sum: &Tensor, dx: &Tensor) {
+    let (before, added) = (ValueStats::of(sum), ValueStats::of(dx));
+    if !before.all_finite() || !added.all_finite() {
+        return; // not new: reported where it was made
+    }
+    let overflowed = sum.data().iter().zip(dx.data()).filter(|(a, b)| !(*a + *b).is_finite()).count();
+    if overflowed == 0 {
+        return;
+    }
+    panic!(
+        "anomaly: the gradient of #{slot} overflowed to {overflowed} infinite value{} when the \
+         contribution of #{from} {from_name} was added to it\n  {}\n  sum so far: {before}\n  \
+         from #{from}: {added}\n  \
+         #{slot} is used in several places and the sum of their gradients passes f32's largest value, \
+         3.4e38; the gradients are far too large before they meet: look for what makes them grow \
+         (a huge scale, exp of a large number) upstream of #{slot}",
+        if overflowed == 1 { "" } else { "s" },
+        tape.listing_line(slot),
+    );
 }

@@ -15,12 +15,21 @@
 //! // The skip path gives 1, the branch adds 1 where x > 0.
 //! assert_eq!(grads[x].data(), &[1.0, 2.0, 2.0]);
 //! ```
+//!
+//! Reading order: recording (`leaf`, `push`), then the reverse sweep
+//! (`backward`, the function `sweep`, `accumulate`). Anomaly mode's checks
+//! live in [`anomaly`] and are called from here by one-line
+//! hooks. The last section of this file, "Off the main path", holds the
+//! sweep with its options (anomaly checks, freeing gradients early), the
+//! listing and the read-only views used by the exporters: skip it on a
+//! first reading.
 
+use crate::anomaly;
 use crate::kernels;
 use crate::shape::Shape;
 use crate::tensor::Tensor;
 use smallvec::SmallVec;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -83,7 +92,7 @@ pub struct Tape {
     nodes: RefCell<Vec<Node>>,
     id: u64,
     /// Anomaly mode: check every value and gradient for NaN and infinities.
-    anomaly: std::cell::Cell<bool>,
+    anomaly: Cell<bool>,
 }
 
 static NEXT_TAPE_ID: AtomicU64 = AtomicU64::new(0);
@@ -108,7 +117,7 @@ impl Tape {
         Tape {
             nodes: RefCell::new(Vec::new()),
             id: NEXT_TAPE_ID.fetch_add(1, Ordering::Relaxed),
-            anomaly: std::cell::Cell::new(false),
+            anomaly: Cell::new(false),
         }
     }
 
@@ -137,148 +146,69 @@ impl Tape {
         self.anomaly.get()
     }
     // ANCHOR_END: detect_anomaly
+}
 
-    /// The listing line of node `id`, as `Display` prints it.
-    fn listing_line(&self, id: usize) -> String {
-        let mut line = String::new();
-        self.for_each_node(|n| {
-            if n.id == id {
-                line = format!("#{} {}", n.id, n.op);
-                if !n.detail.is_empty() {
-                    line += &format!("({})", n.detail);
-                }
-                line += &format!(" {}", n.value.shape());
-                if !n.inputs.is_empty() {
-                    let ins: Vec<String> = n.inputs.iter().map(|i| format!("#{i}")).collect();
-                    line += &format!(" <- {}", ins.join(", "));
-                }
-            }
-        });
-        line
-    }
-
-    /// Anomaly mode's check of a value about to be recorded as node `id`.
-    #[track_caller]
-    fn check_forward(&self, id: usize, value: &Tensor, inputs: &[Var<'_>], rule: Option<&dyn Backward>) {
-        let out = crate::anomaly::ValueStats::of(value);
-        if out.all_finite() {
-            return;
-        }
-        let nodes = self.nodes.borrow();
-        let ins: Vec<_> = inputs.iter().map(|v| crate::anomaly::ValueStats::of(&nodes[v.id].value)).collect();
-        let may_be_infinite = rule.is_some_and(|r| r.produces_infinity());
-        if !crate::anomaly::is_new(&out, &ins, may_be_infinite) {
-            return;
-        }
-        let Some(rule) = rule else {
-            panic!(
-                "anomaly: input #{id} {} holds non-finite values: {out}\n  \
-                 the data or parameters fed to the tape are already broken; check where they were \
-                 loaded or last updated",
-                value.shape()
-            );
-        };
-        let mut report = format!(
-            "anomaly: #{id} {} turned finite inputs into {} non-finite value{} in its forward pass\n  \
-             #{id} {}{} {}",
-            rule.name(),
-            out.nan + out.inf,
-            if out.nan + out.inf == 1 { "" } else { "s" },
-            rule.name(),
-            if rule.detail().is_empty() { String::new() } else { format!("({})", rule.detail()) },
-            value.shape(),
-        );
-        if !inputs.is_empty() {
-            let ids: Vec<String> = inputs.iter().map(|v| format!("#{}", v.id)).collect();
-            report += &format!(" <- {}", ids.join(", "));
-        }
-        report += &format!("\n  output: {out}");
-        for (v, s) in inputs.iter().zip(&ins) {
-            report += &format!("\n  input #{} {}: {s}", v.id, nodes[v.id].value.shape());
-        }
-        report += "\n  the inputs were finite, so this op made the first bad value: look for what it cannot \
-                   take (log or division at 0, exp of a large number) in the inputs above; print the tape \
-                   to see where they come from";
-        drop(nodes);
-        panic!("{report}");
-    }
-
-    // ANCHOR: leaf_and_constant
+// ANCHOR: leaf_and_constant
+impl Tape {
     /// Records an input whose gradient [`backward`](Tape::backward) will report.
     #[track_caller]
     pub fn leaf(&self, value: Tensor) -> Var<'_> {
-        self.record(value, &[], Origin::Leaf, true)
+        self.record(Arc::new(value), &[], Origin::Leaf)
     }
 
     /// Records a leaf whose value is shared with its owner (a parameter
     /// store) instead of copied into the tape.
     #[track_caller]
     pub(crate) fn leaf_shared(&self, value: Arc<Tensor>) -> Var<'_> {
-        if self.anomaly.get() {
-            self.check_forward(self.len(), &value, &[], None); // a parameter gone bad
-        }
-        let mut nodes = self.nodes.borrow_mut();
-        nodes.push(Node {
-            value,
-            inputs: SmallVec::new(),
-            origin: Origin::Leaf,
-            requires_grad: true,
-            label: None,
-        });
-        Var { tape: self, id: nodes.len() - 1 }
+        self.record(value, &[], Origin::Leaf)
     }
 
     /// Records an input that needs no gradient, such as data or targets.
     /// Ops on constants alone are skipped by the reverse sweep.
     #[track_caller]
     pub fn constant(&self, value: Tensor) -> Var<'_> {
-        self.record(value, &[], Origin::Constant, false)
+        self.record(Arc::new(value), &[], Origin::Constant)
     }
-    // ANCHOR_END: leaf_and_constant
+}
+// ANCHOR_END: leaf_and_constant
 
-    // ANCHOR: push
+// ANCHOR: push
+impl Tape {
     /// Records the result of an op: its value, its inputs, and the rule that
     /// differentiates it. Every op in [`ops`](crate::ops) ends with this call;
     /// there is no way to record an op without a backward rule.
     #[track_caller]
-    pub fn push(&self, value: Tensor, inputs: &[Var<'_>], rule: impl Backward + 'static) -> Var<'_> {
-        for input in inputs {
-            if !std::ptr::eq(input.tape, self) {
-                panic!(
-                    "{}: input #{} was recorded on a different tape\n  \
-                     every Var of one computation must come from the same Tape",
-                    rule.name(),
-                    input.id
-                );
-            }
+    pub fn push(
+        &self,
+        value: Tensor,                 // the op's output
+        inputs: &[Var<'_>],            // what it was computed from
+        rule: impl Backward + 'static, // how to differentiate it
+    ) -> Var<'_> {
+        for &input in inputs {
+            self.check_owns(input, rule.name(), Role::Input);
         }
-        let requires_grad = {
-            let nodes = self.nodes.borrow();
-            inputs.iter().any(|v| nodes[v.id].requires_grad)
-        };
-        if self.anomaly.get() {
-            self.check_forward(self.len(), &value, inputs, Some(&rule));
-        }
-        self.record(value, inputs, Origin::Op(Box::new(rule)), requires_grad)
+        self.record(Arc::new(value), inputs, Origin::Op(Box::new(rule)))
     }
-    // ANCHOR_END: push
 
+    /// Appends a node. It needs a gradient if it is a leaf or if one of its
+    /// inputs needs one.
     #[track_caller]
-    fn record(&self, value: Tensor, inputs: &[Var<'_>], origin: Origin, requires_grad: bool) -> Var<'_> {
-        if self.anomaly.get() && inputs.is_empty() {
-            self.check_forward(self.len(), &value, &[], None); // a leaf or a constant
-        }
+    fn record(&self, value: Arc<Tensor>, inputs: &[Var<'_>], origin: Origin) -> Var<'_> {
+        anomaly::check_forward(self, &value, inputs, origin.rule()); // only if turned on
         let mut nodes = self.nodes.borrow_mut();
-        nodes.push(Node {
-            value: Arc::new(value),
-            inputs: inputs.iter().map(|v| v.id).collect(),
-            origin,
-            requires_grad,
-            label: None,
-        });
+        let requires_grad = match &origin {
+            Origin::Leaf => true,
+            Origin::Constant => false,
+            Origin::Op(_) => inputs.iter().any(|v| nodes[v.id].requires_grad),
+        };
+        let inputs = inputs.iter().map(|v| v.id).collect();
+        nodes.push(Node { value, inputs, origin, requires_grad, label: None });
         Var { tape: self, id: nodes.len() - 1 }
     }
+}
+// ANCHOR_END: push
 
+impl Tape {
     /// Number of recorded nodes.
     pub fn len(&self) -> usize {
         self.nodes.borrow().len()
@@ -309,7 +239,28 @@ impl Tape {
                 shape.numel()
             );
         }
-        self.seeded_backward(loss, Tensor::ones(shape), "backward", true)
+        self.backward_keeping_all(loss, Tensor::ones(shape), "backward")
+    }
+
+    /// The vector-Jacobian product: given `dy`, an upstream gradient with the
+    /// output's shape, returns `dy · d(output)/d(node)` for every node that
+    /// reaches `output`. With `dy = 1` on a scalar this is the gradient.
+    #[track_caller]
+    pub fn backward_with(&self, output: Var<'_>, dy: Tensor) -> Grads {
+        self.backward_keeping_all(output, dy, "backward_with")
+    }
+
+    /// `backward` and `backward_with`: checks the seed, then runs the sweep,
+    /// or in anomaly mode the same sweep with its checks.
+    #[track_caller]
+    fn backward_keeping_all(&self, output: Var<'_>, dy: Tensor, op: &str) -> Grads {
+        self.check_seed(output, &dy, op);
+        let grads = if self.detect_anomaly() {
+            self.sweep_with(output.id, dy, Keep::All)
+        } else {
+            sweep(&self.nodes.borrow(), output.id, dy)
+        };
+        Grads { grads, tape_id: self.id, freed: Vec::new() }
     }
 
     // ANCHOR: backward_leaves
@@ -329,191 +280,41 @@ impl Tape {
                 shape.numel()
             );
         }
-        self.seeded_backward(loss, Tensor::ones(shape), "backward_leaves", false)
-    }
-    // ANCHOR_END: backward_leaves
-
-    // ANCHOR: backward_loop
-    /// The vector-Jacobian product: given `dy`, an upstream gradient with the
-    /// output's shape, returns `dy · d(output)/d(node)` for every node that
-    /// reaches `output`. With `dy = 1` on a scalar this is the gradient.
-    #[track_caller]
-    pub fn backward_with(&self, output: Var<'_>, dy: Tensor) -> Grads {
-        self.seeded_backward(output, dy, "backward_with", true)
-    }
-
-    #[track_caller]
-    fn seeded_backward(&self, output: Var<'_>, dy: Tensor, op: &str, keep_all: bool) -> Grads {
-        self.check_owns(output, op);
-        let nodes = self.nodes.borrow();
-        let root = output.id;
-        if dy.shape() != nodes[root].value.shape() {
-            panic!(
-                "{op}: dy has shape {} but the output has shape {}\n  \
-                 the upstream gradient must have exactly the output's shape",
-                dy.shape(),
-                nodes[root].value.shape()
-            );
-        }
-        let mut grads: Vec<Option<Tensor>> = vec![None; root + 1];
-        grads[root] = Some(dy);
-
-        // Nodes were recorded in execution order, so walking the ids downwards
-        // visits each node after every node that uses it.
-        for id in (0..=root).rev() {
-            let node = &nodes[id];
-            let Origin::Op(rule) = &node.origin else { continue }; // leaves keep theirs
-            if !node.requires_grad {
-                continue; // only constants below: nobody wants these gradients
-            }
-            let (below, here) = grads.split_at_mut(id);
-            let Some(dy) = here[0].as_ref() else { continue }; // does not reach the output
-            let x: SmallVec<[&Tensor; 3]> = node.inputs.iter().map(|&i| &*nodes[i].value).collect();
-            let dx = rule.backward(&x, &node.value, dy);
-            if self.anomaly.get() {
-                check_backward(self, id, rule.as_ref(), &node.inputs, &x, dy, &dx);
-            }
-            check_rule_output(rule.name(), id, &x, &dx);
-            for (&i, dx) in node.inputs.iter().zip(dx) {
-                if nodes[i].requires_grad {
-                    if self.anomaly.get()
-                        && let Some(sum) = &below[i]
-                    {
-                        check_sum(self, i, id, rule.name(), sum, &dx);
-                    }
-                    accumulate(&mut below[i], dx); // the engine's only `+=`
-                }
-            }
-            if !keep_all {
-                here[0] = None; // used up: only leaves keep theirs
-            }
-        }
-        let freed = if keep_all {
-            Vec::new()
-        } else {
-            nodes.iter().map(|n| matches!(n.origin, Origin::Op(_))).collect()
-        };
+        let dy = Tensor::ones(shape);
+        self.check_seed(loss, &dy, "backward_leaves");
+        let grads = self.sweep_with(loss.id, dy, Keep::Leaves);
+        let freed = self.nodes.borrow().iter().map(|n| matches!(n.origin, Origin::Op(_))).collect();
         Grads { grads, tape_id: self.id, freed }
     }
-    // ANCHOR_END: backward_loop
-
-    #[track_caller]
-    fn check_owns(&self, var: Var<'_>, op: &str) {
-        if !std::ptr::eq(var.tape, self) {
-            panic!(
-                "{op}: #{} was recorded on a different tape\n  \
-                 call {op} on the tape that recorded the output",
-                var.id
-            );
-        }
-    }
-
-    /// Calls `f` with a view of every node, in order (used by the trace exporters).
-    pub(crate) fn for_each_node(&self, mut f: impl FnMut(NodeView<'_>)) {
-        let nodes = self.nodes.borrow();
-        for (id, node) in nodes.iter().enumerate() {
-            let (op, detail, rule) = match &node.origin {
-                Origin::Leaf => ("leaf", String::new(), None),
-                Origin::Constant => ("const", String::new(), None),
-                Origin::Op(rule) => (rule.name(), rule.detail(), Some(&**rule)),
-            };
-            let input_requires_grad: SmallVec<[bool; 3]> =
-                node.inputs.iter().map(|&i| nodes[i].requires_grad).collect();
-            f(NodeView {
-                id,
-                op,
-                detail,
-                value: &node.value,
-                inputs: &node.inputs,
-                input_values: node.inputs.iter().map(|&i| &*nodes[i].value).collect(),
-                input_requires_grad,
-                requires_grad: node.requires_grad,
-                rule,
-                label: node.label.as_deref(),
-            });
-        }
-    }
+    // ANCHOR_END: backward_leaves
 }
 
-/// A read-only look at one node, for printing and export.
-pub(crate) struct NodeView<'a> {
-    pub id: usize,
-    pub op: &'static str,
-    pub detail: String,
-    pub value: &'a Tensor,
-    pub inputs: &'a [usize],
-    /// The inputs' values, in input order.
-    pub input_values: SmallVec<[&'a Tensor; 3]>,
-    /// Whether each input takes a gradient (false for constants).
-    pub input_requires_grad: SmallVec<[bool; 3]>,
-    pub requires_grad: bool,
-    /// The backward rule, for ops (None for leaves and constants).
-    pub rule: Option<&'a dyn Backward>,
-    pub label: Option<&'a str>,
-}
-
-/// Anomaly mode's check of the gradients a rule returned.
-#[track_caller]
-fn check_backward(
-    tape: &Tape,
-    id: usize,
-    rule: &dyn Backward,
-    inputs: &[usize],
-    x: &[&Tensor],
-    dy: &Tensor,
-    dx: &[Tensor],
-) {
-    use crate::anomaly::{ValueStats, is_new};
-    let dy_stats = ValueStats::of(dy);
-    for (j, g) in dx.iter().enumerate() {
-        let s = ValueStats::of(g);
-        if s.all_finite() || !is_new(&s, &[dy_stats], false) {
-            continue;
+// ANCHOR: backward_loop
+/// The reverse sweep: from `output`, seeded with `dy`, to every node's gradient.
+fn sweep(nodes: &[Node], output: usize, dy: Tensor) -> Vec<Option<Tensor>> {
+    let mut grads = vec![None; output + 1]; // one slot per node up to the output
+    grads[output] = Some(dy);
+    // Walking the ids downwards visits each node after every node that uses it.
+    for id in (0..=output).rev() {
+        let node = &nodes[id];
+        let Origin::Op(rule) = &node.origin else { continue }; // leaves keep theirs
+        if !node.requires_grad {
+            continue; // only constants below: nobody wants these gradients
         }
-        let mut report = format!(
-            "anomaly: the backward rule of #{id} {} turned a finite upstream gradient into {} \
-             non-finite value{} in the gradient of its input {j} (#{})\n  {}\n  gradient of #{}: {s}\n  \
-             upstream dy: {dy_stats}",
-            rule.name(),
-            s.nan + s.inf,
-            if s.nan + s.inf == 1 { "" } else { "s" },
-            inputs[j],
-            tape.listing_line(id),
-            inputs[j],
-        );
-        for (k, v) in x.iter().enumerate() {
-            report += &format!("\n  input #{} {}: {}", inputs[k], v.shape(), ValueStats::of(v));
+        let Some(dy) = grads[id].take() else { continue }; // does not reach the output
+        let x = input_values(nodes, node);
+        let dx = rule.backward(&x, &node.value, &dy);
+        check_rule_output(rule.name(), id, &x, &dx);
+        for (&i, dx) in node.inputs.iter().zip(dx) {
+            if nodes[i].requires_grad {
+                accumulate(&mut grads[i], dx); // the engine's only `+=`
+            }
         }
-        report += "\n  the rule's derivative blows up at these inputs (1/x near 0, a huge slope); \
-                   keep the inputs away from there, e.g. clamp before a log";
-        panic!("{report}");
+        grads[id] = Some(dy); // back in its slot: `backward` reports every gradient
     }
+    grads
 }
-
-/// Anomaly mode's check of a fan-out sum: gradients that are finite one by
-/// one can overflow when `accumulate` adds them.
-#[track_caller]
-fn check_sum(tape: &Tape, slot: usize, from: usize, from_name: &str, sum: &Tensor, dx: &Tensor) {
-    use crate::anomaly::ValueStats;
-    let (before, added) = (ValueStats::of(sum), ValueStats::of(dx));
-    if !before.all_finite() || !added.all_finite() {
-        return; // not new: reported where it was made
-    }
-    let overflowed = sum.data().iter().zip(dx.data()).filter(|(a, b)| !(*a + *b).is_finite()).count();
-    if overflowed == 0 {
-        return;
-    }
-    panic!(
-        "anomaly: the gradient of #{slot} overflowed to {overflowed} infinite value{} when the \
-         contribution of #{from} {from_name} was added to it\n  {}\n  sum so far: {before}\n  \
-         from #{from}: {added}\n  \
-         #{slot} is used in several places and the sum of their gradients passes f32's largest value, \
-         3.4e38; the gradients are far too large before they meet: look for what makes them grow \
-         (a huge scale, exp of a large number) upstream of #{slot}",
-        if overflowed == 1 { "" } else { "s" },
-        tape.listing_line(slot),
-    );
-}
+// ANCHOR_END: backward_loop
 
 // ANCHOR: accumulate
 /// Adds a gradient contribution into a slot: the first one is moved in, later
@@ -526,58 +327,9 @@ fn accumulate(slot: &mut Option<Tensor>, dx: Tensor) {
 }
 // ANCHOR_END: accumulate
 
-/// A rule that returns the wrong number of gradients or a gradient of the
-/// wrong shape is a bug in that rule; say which one.
-fn check_rule_output(name: &str, id: usize, x: &[&Tensor], dx: &[Tensor]) {
-    assert!(
-        dx.len() == x.len(),
-        "backward rule of `{name}` (node #{id}) returned {} gradients for {} inputs",
-        dx.len(),
-        x.len()
-    );
-    for (i, (x, dx)) in x.iter().zip(dx).enumerate() {
-        assert!(
-            x.shape() == dx.shape(),
-            "backward rule of `{name}` (node #{id}) returned a gradient of shape {} for \
-             input {i} of shape {}",
-            dx.shape(),
-            x.shape()
-        );
-    }
-}
-
-impl fmt::Display for Tape {
-    /// The numbered listing, one node per line: `#7 add [2, 4] <- #3, #6`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut result = Ok(());
-        self.for_each_node(|n| {
-            if result.is_err() {
-                return;
-            }
-            result = (|| {
-                write!(f, "#{} {}", n.id, n.op)?;
-                if !n.detail.is_empty() {
-                    write!(f, "({})", n.detail)?;
-                }
-                write!(f, " {}", n.value.shape())?;
-                if !n.inputs.is_empty() {
-                    let ins: Vec<String> = n.inputs.iter().map(|i| format!("#{i}")).collect();
-                    write!(f, " <- {}", ins.join(", "))?;
-                }
-                if let Some(label) = n.label {
-                    write!(f, "  \"{label}\"")?;
-                }
-                writeln!(f)
-            })();
-        });
-        result
-    }
-}
-
-impl fmt::Debug for Tape {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
-    }
+/// The values of `node`'s inputs, in input order: what its rule takes as `x`.
+fn input_values<'a>(nodes: &'a [Node], node: &Node) -> SmallVec<[&'a Tensor; 3]> {
+    node.inputs.iter().map(|&i| &*nodes[i].value).collect()
 }
 
 impl<'t> Var<'t> {
@@ -682,5 +434,242 @@ impl std::ops::Index<Var<'_>> for Grads {
                 var.id
             ),
         }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Off the main path: the sweep with its options, the checks that name what
+// went wrong, the listing, and the read-only views used by the exporters.
+// ---------------------------------------------------------------------------
+
+/// Which gradients a sweep keeps.
+#[derive(Clone, Copy, PartialEq)]
+enum Keep {
+    /// Every node's (`backward`, `backward_with`).
+    All,
+    /// Only the leaves' (`backward_leaves`): an op's gradient is dropped as
+    /// soon as its rule has used it.
+    Leaves,
+}
+
+/// Where a `Var` passed to the tape was meant to be used, for the message
+/// that says it is from another tape.
+#[derive(Clone, Copy)]
+enum Role {
+    /// An input of an op (`push`).
+    Input,
+    /// The output a backward pass starts from.
+    Output,
+}
+
+impl Origin {
+    /// The backward rule, for ops.
+    fn rule(&self) -> Option<&dyn Backward> {
+        match self {
+            Origin::Op(rule) => Some(rule.as_ref()),
+            Origin::Leaf | Origin::Constant => None,
+        }
+    }
+
+    /// The name a listing shows: the op's, or `leaf` or `const`.
+    fn name(&self) -> &'static str {
+        match self {
+            Origin::Leaf => "leaf",
+            Origin::Constant => "const",
+            Origin::Op(rule) => rule.name(),
+        }
+    }
+
+    /// The op's parameters for a listing (empty for leaves and constants).
+    fn detail(&self) -> String {
+        self.rule().map_or_else(String::new, |rule| rule.detail())
+    }
+}
+
+impl Tape {
+    /// The reverse sweep of `sweep`, with its two options: anomaly mode's
+    /// checks (each hook returns at once when the mode is off) and, with
+    /// `Keep::Leaves`, freeing each op's gradient once its rule has used it.
+    ///
+    /// Apart from the hooks and the freeing, this is `sweep` line for line:
+    /// change one, change the other. The test
+    /// `every_sweep_gives_the_same_gradients_bit_for_bit` (tests/tape.rs)
+    /// checks that they agree.
+    #[track_caller]
+    fn sweep_with(&self, output: usize, dy: Tensor, keep: Keep) -> Vec<Option<Tensor>> {
+        let nodes = self.nodes.borrow();
+        let mut grads = vec![None; output + 1];
+        grads[output] = Some(dy);
+        for id in (0..=output).rev() {
+            let node = &nodes[id];
+            let Origin::Op(rule) = &node.origin else { continue };
+            if !node.requires_grad {
+                continue;
+            }
+            let Some(dy) = grads[id].take() else { continue };
+            let x = input_values(&nodes, node);
+            let dx = rule.backward(&x, &node.value, &dy);
+            anomaly::check_rule(self, id, rule.as_ref(), &node.inputs, &x, &dy, &dx);
+            check_rule_output(rule.name(), id, &x, &dx);
+            for (&i, dx) in node.inputs.iter().zip(dx) {
+                if nodes[i].requires_grad {
+                    anomaly::check_sum(self, i, id, rule.as_ref(), grads[i].as_ref(), &dx);
+                    accumulate(&mut grads[i], dx);
+                }
+            }
+            if keep == Keep::All {
+                grads[id] = Some(dy);
+            } // with Keep::Leaves, dy is dropped here
+        }
+        grads
+    }
+
+    /// Checks that a backward pass can start from `output` with seed `dy`.
+    #[track_caller]
+    fn check_seed(&self, output: Var<'_>, dy: &Tensor, op: &str) {
+        self.check_owns(output, op, Role::Output);
+        let nodes = self.nodes.borrow();
+        if dy.shape() != nodes[output.id].value.shape() {
+            panic!(
+                "{op}: dy has shape {} but the output has shape {}\n  \
+                 the upstream gradient must have exactly the output's shape",
+                dy.shape(),
+                nodes[output.id].value.shape()
+            );
+        }
+    }
+
+    /// Panics unless `var` was recorded on this tape: the one place that
+    /// checks it and says so, naming `op`.
+    #[track_caller]
+    #[inline(always)]
+    fn check_owns(&self, var: Var<'_>, op: &str, role: Role) {
+        if !std::ptr::eq(var.tape, self) {
+            not_owned(var, op, role);
+        }
+    }
+
+    /// The listing line of node `id`, as `Display` prints it (without the label).
+    pub(crate) fn listing_line(&self, id: usize) -> String {
+        let mut line = String::new();
+        let _ = self.nodes.borrow()[id].write_line(&mut line, id);
+        line
+    }
+
+    /// Calls `f` with a view of every node, in order (used by the trace exporters).
+    pub(crate) fn for_each_node(&self, mut f: impl FnMut(NodeView<'_>)) {
+        let nodes = self.nodes.borrow();
+        for (id, node) in nodes.iter().enumerate() {
+            f(NodeView {
+                id,
+                op: node.origin.name(),
+                detail: node.origin.detail(),
+                value: &node.value,
+                inputs: &node.inputs,
+                input_values: input_values(&nodes, node),
+                input_requires_grad: node.inputs.iter().map(|&i| nodes[i].requires_grad).collect(),
+                requires_grad: node.requires_grad,
+                rule: node.origin.rule(),
+                label: node.label.as_deref(),
+            });
+        }
+    }
+}
+
+/// The panic of `Tape::check_owns`, kept out of line: every op passes
+/// through the check, and almost never here.
+#[track_caller]
+#[cold]
+fn not_owned(var: Var<'_>, op: &str, role: Role) -> ! {
+    let (what, hint) = match role {
+        Role::Input => ("input ", "every Var of one computation must come from the same Tape".into()),
+        Role::Output => ("", format!("call {op} on the tape that recorded the output")),
+    };
+    panic!("{op}: {what}#{} was recorded on a different tape\n  {hint}", var.id);
+}
+
+/// A read-only look at one node, for printing and export.
+pub(crate) struct NodeView<'a> {
+    pub id: usize,
+    pub op: &'static str,
+    pub detail: String,
+    pub value: &'a Tensor,
+    pub inputs: &'a [usize],
+    /// The inputs' values, in input order.
+    pub input_values: SmallVec<[&'a Tensor; 3]>,
+    /// Whether each input takes a gradient (false for constants).
+    pub input_requires_grad: SmallVec<[bool; 3]>,
+    pub requires_grad: bool,
+    /// The backward rule, for ops (None for leaves and constants).
+    pub rule: Option<&'a dyn Backward>,
+    pub label: Option<&'a str>,
+}
+
+/// A rule that returns the wrong number of gradients or a gradient of the
+/// wrong shape is a bug in that rule; say which one.
+fn check_rule_output(name: &str, id: usize, x: &[&Tensor], dx: &[Tensor]) {
+    assert!(
+        dx.len() == x.len(),
+        "backward rule of `{name}` (node #{id}) returned {} gradients for {} inputs",
+        dx.len(),
+        x.len()
+    );
+    for (i, (x, dx)) in x.iter().zip(dx).enumerate() {
+        assert!(
+            x.shape() == dx.shape(),
+            "backward rule of `{name}` (node #{id}) returned a gradient of shape {} for \
+             input {i} of shape {}",
+            dx.shape(),
+            x.shape()
+        );
+    }
+}
+
+impl Node {
+    /// This node's line of the listing, without its label.
+    fn write_line(&self, out: &mut impl fmt::Write, id: usize) -> fmt::Result {
+        write_line(out, id, self.origin.name(), &self.origin.detail(), self.value.shape(), &self.inputs)
+    }
+}
+
+/// Writes one line of the listing, without the label:
+/// `#7 add [2, 4] <- #3, #6`, or `#9 sum_axis(axis=1) [2] <- #8`.
+/// `Display` and anomaly mode's reports both write their lines with it.
+pub(crate) fn write_line(
+    out: &mut impl fmt::Write,
+    id: usize,
+    op: &str,
+    detail: &str,
+    shape: &Shape,
+    inputs: &[usize],
+) -> fmt::Result {
+    write!(out, "#{id} {op}")?;
+    if !detail.is_empty() {
+        write!(out, "({detail})")?;
+    }
+    write!(out, " {shape}")?;
+    for (k, i) in inputs.iter().enumerate() {
+        write!(out, "{}#{i}", if k == 0 { " <- " } else { ", " })?;
+    }
+    Ok(())
+}
+
+impl fmt::Display for Tape {
+    /// The numbered listing, one node per line: `#7 add [2, 4] <- #3, #6`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (id, node) in self.nodes.borrow().iter().enumerate() {
+            node.write_line(f, id)?;
+            if let Some(label) = &node.label {
+                write!(f, "  \"{label}\"")?;
+            }
+            writeln!(f)?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Tape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
     }
 }

@@ -137,3 +137,29 @@ fn value_stats_count_each_kind_and_range_over_finite_values() {
     let s = ValueStats::of(&Tensor::from_vec(vec![1e-45, 2.5e-6], [2]));
     assert_eq!(s.to_string(), "min 1e-45, max 2.5e-6 over 2 finite, 0 NaN, 0 ±inf, of 2");
 }
+
+#[test]
+fn an_op_without_inputs_that_makes_infinity_on_purpose_is_not_reported() {
+    // A custom op may take no inputs; `produces_infinity` exempts its ±∞
+    // like any other op's, and a NaN from it is still its own.
+    struct Fill;
+    impl Backward for Fill {
+        fn name(&self) -> &'static str {
+            "fill"
+        }
+        fn backward(&self, _x: &[&Tensor], _y: &Tensor, _dy: &Tensor) -> Vec<Tensor> {
+            Vec::new()
+        }
+        fn produces_infinity(&self) -> bool {
+            true
+        }
+    }
+    let tape = Tape::new();
+    tape.set_detect_anomaly(true);
+    let wall = tape.push(Tensor::full([2], f32::NEG_INFINITY), &[], Fill);
+    assert_eq!(wall.id(), 0);
+    let m = panic_message(|| {
+        let _ = tape.push(Tensor::full([2], f32::NAN), &[], Fill);
+    });
+    assert!(m.contains("anomaly: #1 fill turned finite inputs into 2 non-finite values"), "{m}");
+}

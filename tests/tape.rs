@@ -353,3 +353,59 @@ fn backward_leaves_gives_the_leaves_the_same_gradients_and_frees_the_rest() {
     assert!(message.contains("was freed during the sweep"), "{message}");
     assert!(message.contains("call tape.backward(loss)"), "{message}");
 }
+
+/// The bits of each node's gradient, by id (`None` where there is none).
+fn gradient_bits(tape: &Tape, grads: &resgrad::Grads) -> Vec<Option<Vec<u32>>> {
+    (0..tape.len())
+        .map(|id| grads.by_id(id).map(|g| g.data().iter().map(|v| v.to_bits()).collect()))
+        .collect()
+}
+
+#[test]
+fn every_sweep_gives_the_same_gradients_bit_for_bit() {
+    // `backward` runs the sweep the book shows; in anomaly mode it runs the
+    // checked sweep, and `backward_leaves` runs the one that frees op
+    // gradients early. They are separate loops, so this holds them together
+    // on a tape with every case a sweep skips or sums.
+    let mut rng = Rng::new(5);
+    let tape = Tape::new();
+    let x = tape.leaf(Tensor::normal([3, 4], 0.0, 1.0, &mut rng));
+    let w = tape.leaf(Tensor::normal([4, 4], 0.0, 0.5, &mut rng));
+    let c = tape.constant(Tensor::normal([3, 4], 0.0, 1.0, &mut rng));
+    let unused = tape.leaf(Tensor::ones([2]));
+    let on_constants = c.relu().scale(2.0); // skipped: no leaf reaches it
+    let h = (x.matmul(w) + on_constants).layer_norm(None, None, 1e-5).relu();
+    let dead_end = h.exp(); // does not reach the loss
+    let loss = (x + h * x).softmax().mean(); // x is used in three places
+    let after = loss.scale(3.0); // recorded after the loss
+    let leaves = [x, w, c, unused];
+
+    let plain = gradient_bits(&tape, &tape.backward(loss));
+    let freed = gradient_bits(&tape, &tape.backward_leaves(loss));
+    tape.set_detect_anomaly(true);
+    let checked = gradient_bits(&tape, &tape.backward(loss));
+    let checked_freed = gradient_bits(&tape, &tape.backward_leaves(loss));
+
+    assert_eq!(checked, plain, "the checked sweep and the plain one");
+    assert_eq!(checked_freed, freed, "the freeing sweep, with and without checks");
+    for id in 0..tape.len() {
+        if leaves.iter().any(|v| v.id() == id) {
+            assert_eq!(freed[id], plain[id], "leaf #{id}");
+        } else {
+            assert_eq!(freed[id], None, "op #{id}: freed");
+        }
+    }
+    assert!(plain[x.id()].is_some() && plain[w.id()].is_some());
+    assert!(plain[c.id()].is_none() && plain[unused.id()].is_none());
+    assert!(plain[on_constants.id()].is_none() && plain[dead_end.id()].is_none());
+    assert!(plain[after.id()].is_none() && plain[h.id()].is_some());
+
+    // An output reached by constants alone keeps its seed and sends nothing.
+    let root = on_constants.sum();
+    tape.set_detect_anomaly(false);
+    let plain = gradient_bits(&tape, &tape.backward(root));
+    tape.set_detect_anomaly(true);
+    assert_eq!(gradient_bits(&tape, &tape.backward(root)), plain);
+    assert_eq!(plain.iter().filter(|g| g.is_some()).count(), 1);
+    assert_eq!(plain[root.id()], Some(vec![1f32.to_bits()]));
+}
