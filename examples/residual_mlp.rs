@@ -59,8 +59,9 @@ fn main() {
         let pred = model.forward(&ctx, ctx.input(x.clone())); // model(x)
         let loss = pred.mse_loss(ctx.input(y.clone())); // F.mse_loss(pred, y)
         let grads = ctx.param_grads(&tape.backward(loss)); // loss.backward()
-        losses.push(loss.value().item()); // read it now: once `params` changes below,
-        opt.step(&mut params, &grads); // no Var of this pass may be used again
+        // Read the loss now: once `params` changes, no Var of this pass may be used.
+        losses.push(loss.value().item());
+        opt.step(&mut params, &grads); // optimizer.step()
         if step % 50 == 0 || step == STEPS - 1 {
             println!("step {step:3}  mse {:.5}", losses[step]);
         }
@@ -69,13 +70,13 @@ fn main() {
     println!("mse fell from {first:.4} to {last:.5} ({:.0}x)\n", first / last);
     assert!(last < first / 20.0, "the loss should fall at least 20x");
 
-    // --- The tape of one forward + backward pass, on 2 points so the listing is short.
+    // --- The tape of one forward pass, on 2 points so the listing is short.
+    // `backward` walks this list from the bottom up; it adds no entries.
     let (x2, y2) = data(2, &mut rng);
     let tape = Tape::new();
     let ctx = Ctx::eval(&tape, &params);
-    let loss = model.forward(&ctx, ctx.input(x2.clone())).mse_loss(ctx.input(y2));
-    tape.backward(loss);
-    println!("the tape of one step (#id op [shape] <- inputs):\n{tape}");
+    let _loss = model.forward(&ctx, ctx.input(x2.clone())).mse_loss(ctx.input(y2));
+    println!("the tape backward walks, bottom up (#id op [shape] <- inputs):\n{tape}");
 
     // --- Gradient check of d(output)/d(input, every weight). gradcheck
     // hands the closure perturbed copies of `inputs` as leaves `v`; `ctx.bind`

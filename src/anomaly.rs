@@ -38,7 +38,9 @@
 //! the tape records, and, in the tape's checked sweep (what `backward` and
 //! `backward_with` run in anomaly mode, and what `backward_leaves` always
 //! runs), `check_rule` for the gradients each rule returns and `check_sum`
-//! before each fan-out sum.
+//! before each fan-out sum. It is the one module that the tape calls and
+//! that uses the tape in turn (to print a node's listing line in a report);
+//! everything it needs from the tape is public or a single helper.
 
 use crate::tape::{Backward, Tape, Var, write_line};
 use crate::tensor::Tensor;

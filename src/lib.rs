@@ -75,7 +75,9 @@
 //!
 //! ## Reading order
 //!
-//! Each module builds on the ones above it.
+//! Read them in this order: each relies on the ones above it, except that
+//! the tape calls [`anomaly`] and [`kernels`] through one-line hooks, and
+//! a dropped tensor hands its buffer to the pool behind [`kernels`].
 //!
 //! | module | what it holds |
 //! |---|---|
@@ -87,7 +89,7 @@
 //! | [`check`] | finite differences, Jacobians and [`check::gradcheck`] |
 //! | [`nn`] | layers with PyTorch's names: `Linear`, `LayerNorm`, attention, the encoder layer, and the residual block (`Residual`) |
 //! | [`optim`] | `Sgd` and `AdamW` with PyTorch's update rules, gradient clipping, warmup |
-//! | [`io`] | weights in and out as safetensors files, keyed by PyTorch's names |
+//! | `io` | weights in and out as safetensors files, keyed by PyTorch's names (feature `safetensors`, on by default) |
 //! | [`inspect`] | gradient norms per layer, activation statistics, which weights the loss reaches |
 //! | [`trace`] | the tape as Graphviz DOT and as a JSON trace |
 //! | [`anomaly`] | anomaly mode: the first op that makes a NaN or an infinity, by tape index |
@@ -98,8 +100,8 @@
 //! register-tiled), the choice of instruction set and the worker threads
 //! (the crate's only `unsafe`), and the pool that reuses freed buffers.
 //! Nothing else in the crate reaches into that folder; every op calls the
-//! plain functions of `kernels`, whose reference loops compute the same
-//! numbers.
+//! plain functions of `kernels`, each of which has a reference loop that
+//! computes the same numbers up to rounding.
 //!
 //! ## Panics or `Result`?
 //!

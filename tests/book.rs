@@ -423,6 +423,92 @@ fn no_chapter_is_a_placeholder() {
 
 /// The introduction's concept table names examples and tests; each must exist,
 /// so the map cannot point at something renamed or deleted.
+/// Problems with one `cargo test` or `cargo run` line of a `sh` block: a
+/// `--test` or `--example` that names no target, or a test filter that
+/// matches no test function in that target's file.
+fn check_cargo_command(root: &Path, line: &str) -> Vec<String> {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    if words.len() < 2 || words[0] != "cargo" || !matches!(words[1], "test" | "run") {
+        return Vec::new();
+    }
+    let mut problems = Vec::new();
+    let mut files = Vec::new();
+    let mut filter = None;
+    let mut i = 2;
+    while i < words.len() && words[i] != "--" {
+        let (word, next) = (words[i], words.get(i + 1).copied());
+        let dirs: &[&str] = match word {
+            "--test" => &["tests", "lab/tests"],
+            "--example" => &["examples", "lab/examples"],
+            "-p" | "--package" | "--features" | "--bench" => &[],
+            _ => {
+                if !word.starts_with('-') && words[1] == "test" {
+                    filter = Some(word);
+                }
+                i += 1;
+                continue;
+            }
+        };
+        let name = next.unwrap_or_default();
+        if !dirs.is_empty() {
+            match dirs.iter().map(|d| root.join(format!("{d}/{name}.rs"))).find(|p| p.is_file()) {
+                Some(path) => files.push(path),
+                None => problems.push(format!("`{line}`: no {word} target `{name}` in {dirs:?}")),
+            }
+        }
+        i += 2;
+    }
+    if let Some(filter) = filter {
+        let names_a_test = files.iter().any(|path| {
+            let source = std::fs::read_to_string(path).unwrap_or_default();
+            source.lines().any(|l| l.trim_start().starts_with("fn ") && l.contains(filter))
+        });
+        if !files.is_empty() && !names_a_test {
+            problems.push(format!("`{line}`: the filter `{filter}` matches no test function"));
+        }
+    }
+    problems
+}
+
+/// The commands the book tells a reader to run name targets and tests that
+/// exist, so a moved or renamed test cannot leave a command that runs nothing.
+#[test]
+fn every_cargo_command_in_the_book_names_a_real_target() {
+    let root = repo_root();
+    let mut problems = Vec::new();
+    let mut commands = 0;
+    for chapter in chapters() {
+        let text = std::fs::read_to_string(&chapter).expect("chapter");
+        let shown = chapter.strip_prefix(&root).unwrap_or(&chapter).display().to_string();
+        for (line, info, body) in code_blocks(&text) {
+            if info != "sh" {
+                continue;
+            }
+            for command in body.iter().filter(|l| l.starts_with("cargo ")) {
+                commands += 1;
+                problems.extend(
+                    check_cargo_command(&root, command).into_iter().map(|p| format!("{shown}:{line}: {p}")),
+                );
+            }
+        }
+    }
+    assert!(commands > 20, "found only {commands} cargo commands in the book");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn a_command_naming_a_missing_target_or_test_is_reported() {
+    let root = repo_root();
+    assert!(check_cargo_command(&root, "cargo test --test ops layer_norm").is_empty());
+    assert!(
+        check_cargo_command(&root, "cargo run --release --example 03_vanishing_gradients -- --quick")
+            .is_empty()
+    );
+    assert_eq!(check_cargo_command(&root, "cargo test --test experiments_depth euler").len(), 1);
+    assert_eq!(check_cargo_command(&root, "cargo test --test ops no_such_test_anywhere").len(), 1);
+    assert_eq!(check_cargo_command(&root, "cargo run --example 99_missing").len(), 1);
+}
+
 #[test]
 fn the_concept_table_names_real_examples_and_tests() {
     let root = repo_root();

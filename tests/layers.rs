@@ -645,6 +645,12 @@ fn residual_options_that_cannot_be_honoured_are_refused() {
         msg.contains("zero_init: Relu has no last projection") && msg.contains("end the branch in a Linear"),
         "{msg}"
     );
+    // A generic layer is named without its type parameters.
+    let msg = panic_message(|| {
+        let ends_in_a_block = Sequential::new().push(Residual::new(branch.clone()));
+        let _ = Residual::new(ends_in_a_block).with_options(&mut params.scope("a2"), zero);
+    });
+    assert!(msg.contains("zero_init: Residual has no last projection"), "{msg}");
     let gated_plain = ResidualOptions { rezero: true, ..ResidualOptions::plain() };
     let msg = panic_message(|| {
         let _ = Residual::new(branch.clone()).with_options(&mut params.scope("b"), gated_plain);
@@ -655,6 +661,12 @@ fn residual_options_that_cannot_be_honoured_are_refused() {
             .with_options(&mut params.scope("d"), ResidualOptions::plain());
     });
     assert!(msg.contains("the projection shortcut would never be used"), "{msg}");
+    // The encoder layer goes through the same join, so it refuses the same gate.
+    let msg = panic_message(|| {
+        let config = EncoderLayerConfig::new(8, 2).residual(gated_plain);
+        let _ = TransformerEncoderLayer::new(&mut params.scope("e"), config, &mut Rng::new(2));
+    });
+    assert!(msg.contains("ReZero gate"), "{msg}");
 }
 
 #[test]

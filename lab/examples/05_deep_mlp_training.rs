@@ -26,9 +26,9 @@
 //!
 //! The plain student never gets off the baseline: at initialisation its
 //! output does not depend on its input at all, to `f32` precision (see
-//! [`forward_signal`](lab::forward_signal)), and the gradient that
-//! reaches its first blocks is tens of orders of magnitude smaller than at
-//! its last (see [`vanishing`](lab::vanishing)). Adam rescales every
+//! experiment 04, `04_forward_signal.rs`), and the gradient that reaches
+//! its first blocks is tens of orders of magnitude smaller than at its last
+//! (see experiment 03, `03_vanishing_gradients.rs`). Adam rescales every
 //! gradient to a similar step size, but it cannot recover a dependence on
 //! `x` that the forward pass has already rounded away.
 //!

@@ -11,8 +11,10 @@
 //! - [`run_example`], the `main` of every experiment: it reads `--quick`,
 //!   prints the outcome, writes its CSV and SVG files, and fails if a claim
 //!   does not hold;
-//! - [`digits`], the toy task the training experiments share (reverse six
-//!   digits), and [`workloads`], the benchmark workloads W1 to W3.
+//! - [`digits`], the toy task and model the training experiments share
+//!   (reverse six digits); [`wiring`], the block that experiments 03 and 04
+//!   wire into a stack four ways (one looks at it backwards, the other
+//!   forwards); and [`workloads`], the benchmark workloads W1 to W3.
 //!
 //! Full runs write into `book/src/figures/`, the folder the book includes
 //! from; quick runs (the tests' and the tour's) write into

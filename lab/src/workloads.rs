@@ -182,7 +182,7 @@ impl TinyMlp {
     // ANCHOR: w3_by_hand
     /// W3 with no tape: plain loops over arrays, the gradient derived by
     /// hand. The floor that the tape's per-op overhead is measured against,
-    /// and a check on it (`tests/workloads.rs`). Returns `sum(y)`, `dL/dx`
+    /// and a check on it (`lab/tests/workloads.rs`). Returns `sum(y)`, `dL/dx`
     /// and the weights' gradients in the order of [`step`](Self::step).
     pub fn step_by_hand(ws: &[TinyWeights], x: &[f32; 16]) -> (f32, [f32; 16], Vec<[f32; 256]>) {
         const W: usize = 16;

@@ -56,11 +56,14 @@ pub trait Module {
     /// ([`ResidualOptions::zero_init`]). [`Linear`] zeroes its weight and
     /// bias; [`Sequential`] passes the call to its last layer;
     /// [`FeedForward`] zeroes `linear2` and [`MultiHeadAttention`] its
-    /// `out_proj`. A layer without weights (an activation) panics.
+    /// `out_proj`. Every other layer panics and says so: an activation or a
+    /// norm has no last projection, and a block with a skip is not zero.
     #[track_caller]
     fn zero_init(&self, params: &mut Params) {
         let _ = params;
-        let name = std::any::type_name::<Self>().rsplit("::").next().unwrap_or("this layer");
+        // `resgrad::nn::Residual<resgrad::nn::Linear>` -> `Residual`
+        let path = std::any::type_name::<Self>().split('<').next().unwrap_or_default();
+        let name = path.rsplit("::").next().unwrap_or("this layer");
         panic!(
             "zero_init: {name} has no last projection to set to zero\n  \
              zero_init zeroes the last weights of a branch, so the block starts as the identity: \

@@ -43,6 +43,10 @@ impl ResidualOptions {
 /// [`TransformerEncoderLayer`](super::TransformerEncoderLayer)) joins its
 /// branch to the stream through [`Join::forward`], so an option means the
 /// same thing wherever it is set.
+///
+/// Build one with [`Join::new`] (or [`Join::identity`]): only `new` applies
+/// `zero_init` and registers the gate, so the fields are for reading (the
+/// experiments read the gates' values through `gate`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Join {
     /// The switches it was built with.
