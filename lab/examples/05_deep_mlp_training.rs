@@ -28,8 +28,9 @@
 //! output does not depend on its input at all, to `f32` precision (see
 //! experiment 04, `04_forward_signal.rs`), and the gradient that reaches
 //! its first blocks is tens of orders of magnitude smaller than at its last
-//! (see experiment 03, `03_vanishing_gradients.rs`). Adam rescales every
-//! gradient to a similar step size, but it cannot recover a dependence on
+//! (see experiment 03, `03_vanishing_gradients.rs`). Adam does not enlarge
+//! such gradients: its step is `lr · m / (√v + ε)` with `ε = 1e-8`, about
+//! `lr · g / ε` when `|g| ≪ ε`. And no optimiser can recover a dependence on
 //! `x` that the forward pass has already rounded away.
 //!
 //! `cargo run --release --example 05_deep_mlp_training [-- --quick]` (quick mode writes
