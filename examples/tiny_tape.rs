@@ -234,23 +234,53 @@ fn main() {
 // use `assert_eq!`, not a tolerance. (Only the sign of a zero may differ, and
 // `==` treats −0 and 0 as equal.)
 
+// ANCHOR: same_on_both
+/// What a program needs from a scalar. Both engines' handles provide it, so
+/// a program written once runs on either engine.
+#[cfg(test)]
+trait Scalar: Copy + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self> {
+    fn relu(self) -> Self;
+    fn tanh(self) -> Self;
+    fn exp(self) -> Self;
+}
+
+/// A program from some inputs to one output, written once for any `Scalar`.
+#[cfg(test)]
+trait Program {
+    fn run<S: Scalar>(&self, inputs: &[S]) -> S;
+}
+
+/// Runs `program` on both engines and asserts equal outputs and gradients.
+/// Returns the tiny tape's gradients of the inputs.
+#[cfg(test)]
+fn same_on_both(program: &impl Program, inputs: &[f32]) -> Vec<f32> {
+    let tiny = Tape::default();
+    let xs: Vec<Var> = inputs.iter().map(|&v| tiny.leaf(v)).collect();
+    let out = program.run(&xs);
+    let g = tiny.backward(out); // this file's engine
+
+    let full = resgrad::Tape::new();
+    let one = |v: f32| full.leaf(resgrad::Tensor::from_vec(vec![v], [1]));
+    let fs: Vec<resgrad::Var> = inputs.iter().map(|&v| one(v)).collect();
+    let full_out = program.run(&fs);
+    let full_g = full.backward(full_out); // the full engine
+
+    assert_eq!(out.value(), full_out.value().item(), "outputs differ");
+    let grads: Vec<f32> = xs.iter().map(|&x| g[x]).collect();
+    for (i, (&f, &tiny_grad)) in fs.iter().zip(&grads).enumerate() {
+        // resgrad gives no gradient to an input that does not reach the output.
+        let full_grad = full_g.get(f).map_or(0.0, |t| t.item());
+        assert_eq!(tiny_grad, full_grad, "input {i} of {inputs:?}");
+    }
+    grads
+}
+// ANCHOR_END: same_on_both
+
 #[cfg(test)]
 mod tests {
-    use super::{Tape, Var};
+    use super::{Program, Scalar, Tape, Var, same_on_both};
     use proptest::prelude::*;
     use proptest::sample::Index;
-    use resgrad::Tensor;
-    use std::ops::{Add, Mul, Sub};
-
-    // ANCHOR: scalar_trait
-    /// What a program needs from a scalar; both engines' handles provide it,
-    /// so one program's source runs on either engine.
-    trait Scalar: Copy + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self> {
-        fn relu(self) -> Self;
-        fn tanh(self) -> Self;
-        fn exp(self) -> Self;
-    }
-    // ANCHOR_END: scalar_trait
 
     impl Scalar for Var<'_> {
         fn relu(self) -> Self {
@@ -276,36 +306,6 @@ mod tests {
         }
     }
 
-    /// A program from some inputs to one output, written once for any `Scalar`.
-    trait Program {
-        fn run<S: Scalar>(&self, inputs: &[S]) -> S;
-    }
-
-    /// Runs `program` on both engines and asserts equal outputs and gradients.
-    /// Returns the tiny tape's gradients of the inputs.
-    fn same_on_both(program: &impl Program, inputs: &[f32]) -> Vec<f32> {
-        let tiny = Tape::default();
-        let xs: Vec<Var> = inputs.iter().map(|&v| tiny.leaf(v)).collect();
-        let out = program.run(&xs);
-        let g = tiny.backward(out);
-
-        let full = resgrad::Tape::new();
-        let one = |v: f32| full.leaf(Tensor::from_vec(vec![v], [1])); // a 1-element tensor
-        let fs: Vec<resgrad::Var> = inputs.iter().map(|&v| one(v)).collect();
-        let full_out = program.run(&fs);
-        let full_g = full.backward(full_out);
-
-        assert_eq!(out.value(), full_out.value().item(), "outputs differ");
-        let grads: Vec<f32> = xs.iter().map(|&x| g[x]).collect();
-        for (i, (&f, &tiny_grad)) in fs.iter().zip(&grads).enumerate() {
-            // resgrad gives no gradient to an input that does not reach the output.
-            let full_grad = full_g.get(f).map_or(0.0, |t| t.item());
-            assert_eq!(tiny_grad, full_grad, "input {i} of {inputs:?}");
-        }
-        grads
-    }
-
-    // ANCHOR: residual_test
     /// y = x + relu(w · x)
     struct Residual;
     impl Program for Residual {
@@ -314,7 +314,6 @@ mod tests {
             x + (w * x).relu()
         }
     }
-    // ANCHOR_END: residual_test
 
     /// h = w · x is used three times: y = h · h + exp(h).
     struct FanOut;
@@ -377,7 +376,6 @@ mod tests {
         }
     }
 
-    // ANCHOR: skip_test
     #[test]
     fn the_skip_sends_one_and_the_branch_sends_w_where_it_is_active() {
         // dy/dx = 1 (the add's slope) + w · 1[w·x > 0] (the mul's slope w, times relu's)
@@ -385,7 +383,6 @@ mod tests {
         // A dead branch passes nothing back, and the skip still delivers its 1.
         assert_eq!(same_on_both(&Residual, &[2.0, -0.5]), vec![1.0, 0.0]);
     }
-    // ANCHOR_END: skip_test
 
     #[test]
     fn a_value_used_three_times_receives_the_sum_of_three_shares() {
@@ -395,6 +392,19 @@ mod tests {
         let (x, w) = (0.5_f32, 2.0_f32);
         let g = same_on_both(&FanOut, &[x, w]);
         assert_eq!(g[0], (1.0_f32.exp() + 1.0 + 1.0) * w);
+    }
+
+    #[test]
+    fn the_engine_fits_in_120_lines() {
+        // The engine runs from the start of the `tape` anchor to the end of the
+        // `backward` anchor: comments and blank lines count, marker lines do not.
+        let lines: Vec<&str> = include_str!("tiny_tape.rs").lines().collect();
+        let marker = |kind: &str, name: &str| format!("// {kind}: {name}");
+        let at = |m: String| lines.iter().position(|l| l.trim() == m).expect("marker");
+        let (start, end) = (at(marker("ANCHOR", "tape")), at(marker("ANCHOR_END", "backward")));
+        let engine = lines[start..=end].iter().filter(|l| !l.contains("// ANCHOR")).count();
+        assert!(engine <= 120, "the engine has grown to {engine} lines");
+        assert_eq!(engine, 118, "the book says 118 lines: update the chapter and this test");
     }
 
     proptest! {
