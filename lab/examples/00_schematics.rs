@@ -193,8 +193,9 @@ fn pre_post_norm(path: &Path) -> Res {
     Ok(())
 }
 
-/// The stream's column and the branch's column in each half.
+/// The stream's column in each half.
 const STREAM: i32 = 110;
+/// The branch's column in each half.
 const SIDE: i32 = 265;
 
 /// A half's title, formula, input and fork; returns the fork.
