@@ -14,7 +14,8 @@
 //! - [`digits`], the toy task and model the training experiments share
 //!   (reverse six digits); [`wiring`], the block that experiments 03 and 04
 //!   wire into a stack four ways (one looks at it backwards, the other
-//!   forwards); and [`workloads`], the benchmark workloads W1 to W3.
+//!   forwards); [`workloads`], the benchmark workloads W1 to W3; and
+//!   [`palette`], the colour of each wiring in every figure.
 //!
 //! Full runs write into `book/src/figures/`, the folder the book includes
 //! from; quick runs (the tests' and the tour's) write into
@@ -28,6 +29,12 @@ pub mod wiring;
 pub mod workloads;
 
 pub use plot::draw;
+
+/// The colour of each wiring, shared by the charts ([`draw`]) and the
+/// schematics (`lab/examples/00_schematics.rs`).
+pub mod palette {
+    pub use crate::plot::{CONCAT, OTHER, PLAIN, POST_NORM, PRE_NORM, REFERENCE, RESIDUAL};
+}
 
 use std::fmt;
 use std::path::{Path, PathBuf};

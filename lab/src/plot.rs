@@ -12,16 +12,24 @@ use std::ops::Range;
 use std::path::Path;
 
 // ANCHOR: palette
-/// The colour of each wiring, the same in every figure of the book.
-const PLAIN: RGBColor = RGBColor(200, 60, 50); // no skip: red
-const RESIDUAL: RGBColor = RGBColor(40, 110, 190); // skip (addition): blue
-const PRE_NORM: RGBColor = RGBColor(40, 150, 80); // pre-norm skip: green
-const POST_NORM: RGBColor = RGBColor(220, 140, 30); // post-norm skip: orange
-const CONCAT: RGBColor = RGBColor(150, 80, 170); // concatenation: purple
-const REFERENCE: RGBColor = RGBColor(90, 90, 90); // chance, slopes: grey, dashed
+// The colour of each wiring, the same in every figure of the book (charts
+// and schematics).
+/// No skip: red.
+pub const PLAIN: RGBColor = RGBColor(200, 60, 50);
+/// A skip (addition) and the residual stream: blue.
+pub const RESIDUAL: RGBColor = RGBColor(40, 110, 190);
+/// A pre-norm skip, and the norm in a pre-norm schematic: green.
+pub const PRE_NORM: RGBColor = RGBColor(40, 150, 80);
+/// A post-norm skip, and the norm in a post-norm schematic: orange.
+pub const POST_NORM: RGBColor = RGBColor(220, 140, 30);
+/// Concatenation: purple.
+pub const CONCAT: RGBColor = RGBColor(150, 80, 170);
+/// Chance, slopes: grey, dashed.
+pub const REFERENCE: RGBColor = RGBColor(90, 90, 90);
 
-/// Colours for series that are not a wiring (steps, gates, sizes).
-const OTHER: [RGBColor; 4] =
+/// Colours for series that are not a wiring (steps, gates, sizes); the last,
+/// dark grey, also draws a schematic's branch.
+pub const OTHER: [RGBColor; 4] =
     [RGBColor(20, 140, 150), RGBColor(140, 90, 40), RGBColor(200, 80, 140), RGBColor(60, 60, 60)];
 // ANCHOR_END: palette
 
