@@ -56,7 +56,8 @@ fn every_solution_is_its_blank_with_only_the_learners_lines_filled_in() {
     let lib = std::fs::read_to_string(src.join("lib.rs")).expect("src/lib.rs");
     for name in &solved {
         let (blank_path, solution_path) = (src.join(name), solutions.join(name));
-        let blank = std::fs::read_to_string(&blank_path).expect("the blank of a solution");
+        let blank =
+            std::fs::read_to_string(&blank_path).expect("the blank of a solution");
         let solution = std::fs::read_to_string(&solution_path).expect("solution");
         let (before, region, after) = split(&blank_path, &blank);
         let (s_before, s_region, s_after) = split(&solution_path, &solution);
@@ -64,14 +65,20 @@ fn every_solution_is_its_blank_with_only_the_learners_lines_filled_in() {
         assert!(after == s_after, "{name}: blank and solution differ after `{END}`");
         assert!(region.contains("todo!("), "{name}: the blank's region has no todo!()");
         assert!(!s_region.contains("todo!("), "{name}: the solution still has a todo!()");
-        let swap = format!("path = \"../solutions/{name}\")]\npub mod {}", &name[..name.len() - 3]);
+        let swap = format!(
+            "path = \"../solutions/{name}\")]\npub mod {}",
+            &name[..name.len() - 3]
+        );
         assert!(lib.contains(&swap), "src/lib.rs does not swap in solutions/{name}");
     }
     // And every blank has a solution.
     for name in names(&src) {
         let text = std::fs::read_to_string(src.join(&name)).expect("source file");
         if !marker_lines(&text, START).is_empty() {
-            assert!(solved.contains(&name), "src/{name} is a blank without solutions/{name}");
+            assert!(
+                solved.contains(&name),
+                "src/{name} is a blank without solutions/{name}"
+            );
         }
     }
 }

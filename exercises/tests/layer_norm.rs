@@ -25,7 +25,10 @@ fn each_rows_dx_sums_to_zero() {
     let dx = &gradients(|_tape, v| layer_norm(v[0], v[1], v[2], 1e-5), &inputs(), &dy)[0];
     for (i, row) in dx.data().chunks(6).enumerate() {
         let sum: f32 = row.iter().sum();
-        assert!(sum.abs() < 1e-5, "row {i} of dx sums to {sum}; is the − mean(dx̂) term missing?");
+        assert!(
+            sum.abs() < 1e-5,
+            "row {i} of dx sums to {sum}; is the − mean(dx̂) term missing?"
+        );
     }
 }
 

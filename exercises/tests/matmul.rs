@@ -9,7 +9,10 @@ use resgrad::{Tape, Tensor};
 #[test]
 fn matmul_passes_gradcheck() {
     // Three different sizes, so a transpose in the wrong place is a shape error.
-    assert_gradcheck(|_tape, v| matmul(v[0], v[1]), &[random(&[3, 4], 1), random(&[4, 2], 2)]);
+    assert_gradcheck(
+        |_tape, v| matmul(v[0], v[1]),
+        &[random(&[3, 4], 1), random(&[4, 2], 2)],
+    );
 }
 
 #[test]

@@ -8,7 +8,10 @@ use resgrad::{Tape, Tensor};
 
 #[test]
 fn mul_passes_gradcheck() {
-    assert_gradcheck(|_tape, v| mul(v[0], v[1]), &[random(&[3, 4], 1), random(&[3, 4], 2)]);
+    assert_gradcheck(
+        |_tape, v| mul(v[0], v[1]),
+        &[random(&[3, 4], 1), random(&[3, 4], 2)],
+    );
 }
 
 #[test]

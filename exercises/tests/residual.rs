@@ -2,7 +2,9 @@
 
 mod common;
 
-use common::{assert_close, assert_gradcheck, assert_identity_plus_branch, gradients, random};
+use common::{
+    assert_close, assert_gradcheck, assert_identity_plus_branch, gradients, random,
+};
 use exercises::residual::residual_linear;
 use resgrad::Tensor;
 

@@ -19,6 +19,9 @@ fn each_rows_dx_sums_to_zero() {
     let dx = &gradients(|_tape, v| softmax(v[0]), &[random(&[3, 5], 1)], &dy)[0];
     for (i, row) in dx.data().chunks(5).enumerate() {
         let sum: f32 = row.iter().sum();
-        assert!(sum.abs() < 1e-6, "row {i} of dx sums to {sum}; is the − Σ dy·y term missing?");
+        assert!(
+            sum.abs() < 1e-6,
+            "row {i} of dx sums to {sum}; is the − Σ dy·y term missing?"
+        );
     }
 }

@@ -56,7 +56,10 @@ pub fn gradients(
 pub fn assert_close(what: &str, got: &Tensor, want: &Tensor, tol: f32) {
     assert_eq!(got.shape(), want.shape(), "{what}: shapes differ");
     for (i, (g, w)) in got.data().iter().zip(want.data()).enumerate() {
-        assert!((g - w).abs() <= tol, "{what}: element {i} is {g}, expected {w} (± {tol})");
+        assert!(
+            (g - w).abs() <= tol,
+            "{what}: element {i} is {g}, expected {w} (± {tol})"
+        );
     }
 }
 
@@ -127,7 +130,10 @@ pub fn assert_sweep_matches_resgrad(sweep: impl Fn(&MiniTape, usize) -> Vec<f32>
     assert!(close(got, want), "dL/dx: the sweep gives {got}, resgrad gives {want}");
     for (k, (&id, &w)) in mini_ws.iter().zip(&rws).enumerate() {
         let (got, want) = (grads[id], expected[w].item());
-        assert!(close(got, want), "dL/dw{k}: the sweep gives {got}, resgrad gives {want}");
+        assert!(
+            close(got, want),
+            "dL/dw{k}: the sweep gives {got}, resgrad gives {want}"
+        );
     }
 }
 // ANCHOR_END: residual_chain
