@@ -1,7 +1,9 @@
 //! Exercise 1: elementwise add, the op that joins every residual connection.
 //!
+//! ```text
 //! forward:  y = a + b
 //! backward: da = dy,  db = dy        (∂y/∂a = ∂y/∂b = I)
+//! ```
 //!
 //! Write `Add`'s backward rule, then run `cargo test -p exercises --test add`.
 

@@ -1,7 +1,9 @@
 //! Exercise 2: elementwise (Hadamard) product.
 //!
+//! ```text
 //! forward:  y = a * b
 //! backward: da = dy * b,  db = dy * a
+//! ```
 //!
 //! Each output element depends on one element of each input, so the
 //! Jacobians are diagonal: ∂y_i/∂a_i = b_i and ∂y_i/∂b_i = a_i.

@@ -1,11 +1,13 @@
 //! Exercise 6: layer norm's backward, the longest rule of the eight.
 //!
+//! ```text
 //! forward, per row of C values (x: [rows, C], gain g and shift b: [C]):
 //!   μ = mean(x),  σ² = mean((x − μ)²),  r = 1 / √(σ² + ε)
 //!   x̂ = (x − μ) · r,   y = x̂ * g + b
 //! backward, per row, with dx̂ = dy * g:
 //!   dx = r · (dx̂ − mean(dx̂) − x̂ · mean(dx̂ * x̂))
 //!   dg = Σ_rows dy * x̂,   db = Σ_rows dy
+//! ```
 //!
 //! Why dx has three terms: x̂ depends on x directly, through μ and through
 //! r. ∂x̂_i/∂x_j = r (δ_ij − 1/C − x̂_i x̂_j / C); contracting with dx̂ gives

@@ -1,7 +1,9 @@
 //! Exercise 4: the matrix product of two matrices.
 //!
+//! ```text
 //! forward:  Y = A B                  A: [M, K], B: [K, N], Y: [M, N]
 //! backward: dA = dY Bᵀ,  dB = Aᵀ dY
+//! ```
 //!
 //! Why: Y_ij = Σ_p A_ip B_pj, so ∂L/∂A_ip = Σ_j dY_ij B_pj = (dY Bᵀ)_ip
 //! and ∂L/∂B_pj = Σ_i A_ip dY_ij = (Aᵀ dY)_pj. The shapes say the same:

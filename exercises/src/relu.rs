@@ -1,7 +1,9 @@
 //! Exercise 5: the rectified linear unit.
 //!
+//! ```text
 //! forward:  y = max(x, 0)
 //! backward: dx = dy * 1[x > 0]
+//! ```
 //!
 //! The Jacobian is diagonal, with 1 where x > 0 and 0 where x < 0. At
 //! x = 0 the derivative does not exist; like PyTorch (and resgrad), take 0.

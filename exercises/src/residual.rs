@@ -1,8 +1,10 @@
 //! Exercise 8: a residual block as one op, y = x + x W.
 //!
+//! ```text
 //! forward:  y = x + x W             x: [N, C], W: [C, C]
 //! backward: dx = dy + dy Wᵀ         the skip passes dy; the branch adds dy Wᵀ
 //!           dW = xᵀ dy
+//! ```
 //!
 //! Built from resgrad's ops, `x + x.matmul(w)` records two ops: a matmul (the
 //! branch) and an add (the join). Add's rule hands dy to both of its inputs,

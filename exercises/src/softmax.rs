@@ -1,7 +1,9 @@
 //! Exercise 7: softmax over each row.
 //!
+//! ```text
 //! forward:  y_j = e^(x_j − m) / Σ_k e^(x_k − m),   m = max_k x_k     (per row)
 //! backward: dx = y * (dy − Σ_j dy_j y_j)                            (per row)
+//! ```
 //!
 //! Why: ∂y_i/∂x_j = y_i (δ_ij − y_j), so
 //! dx_j = Σ_i dy_i y_i (δ_ij − y_j) = y_j dy_j − y_j Σ_i dy_i y_i.

@@ -7,10 +7,12 @@
 //! left is the sweep: from the output's gradient, 1, to the gradient of the
 //! output with respect to every node, by the adjoint recurrence
 //!
+//! ```text
 //!   grad[i] = Σ over the nodes k that use node i of  grad[k] · ∂v_k/∂v_i
+//! ```
 //!
 //! A node is only used by nodes recorded after it, so visiting the nodes
-//! from last to first finishes every grad[k] before it is needed. A node
+//! from last to first finishes every `grad[k]` before it is needed. A node
 //! used twice (fan-out) appears in two terms of the sum.
 //!
 //! resgrad's `Tape` does the same with tensors: its nodes keep a backward
