@@ -182,6 +182,7 @@ fn layer_norm_with_constant_stats(
     }
     vec![dx, dg, db]
 }
+// ANCHOR_END: wrong_layer_norm
 
 #[test]
 #[should_panic(expected = "gradcheck failed for `layer_norm_constant_stats`")]
@@ -199,7 +200,6 @@ fn a_layer_norm_that_treats_the_mean_and_std_as_constants_fails_gradcheck() {
         &inputs,
     );
 }
-// ANCHOR_END: wrong_layer_norm
 
 // Exercise 7: softmax's rule without the row sum, dx = y * dy, as if the
 // outputs did not depend on each other's inputs.
