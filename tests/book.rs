@@ -154,7 +154,7 @@ fn check_include(chapter: &Path, inc: &Include) -> Option<String> {
     let Ok(relative) = target.strip_prefix(&root) else {
         return Some(format!("`{}` points outside the repository", inc.path));
     };
-    let allowed = ["src", "examples", "tests", "lab", "book/src/output", "book/src/figures"];
+    let allowed = ["src", "examples", "tests", "lab", "exercises", "book/src/output", "book/src/figures"];
     if !allowed.iter().any(|a| relative.starts_with(a)) {
         return Some(format!(
             "`{}` resolves to {}, outside {allowed:?}: code comes from compiled files, output from runs",
@@ -434,10 +434,13 @@ fn check_cargo_command(root: &Path, line: &str) -> Vec<String> {
     let mut problems = Vec::new();
     let mut files = Vec::new();
     let mut filter = None;
+    // `-p exercises` runs that crate's tests: `--test add` is exercises/tests/add.rs.
+    let exercises = words.windows(2).any(|w| matches!(w[0], "-p" | "--package") && w[1] == "exercises");
     let mut i = 2;
     while i < words.len() && words[i] != "--" {
         let (word, next) = (words[i], words.get(i + 1).copied());
         let dirs: &[&str] = match word {
+            "--test" if exercises => &["exercises/tests"],
             "--test" => &["tests", "lab/tests"],
             "--example" => &["examples", "lab/examples"],
             "-p" | "--package" | "--features" | "--bench" => &[],
@@ -507,6 +510,8 @@ fn a_command_naming_a_missing_target_or_test_is_reported() {
     assert_eq!(check_cargo_command(&root, "cargo test --test experiments_depth euler").len(), 1);
     assert_eq!(check_cargo_command(&root, "cargo test --test ops no_such_test_anywhere").len(), 1);
     assert_eq!(check_cargo_command(&root, "cargo run --example 99_missing").len(), 1);
+    assert!(check_cargo_command(&root, "cargo test -p exercises --test add").is_empty());
+    assert_eq!(check_cargo_command(&root, "cargo test -p exercises --test ops").len(), 1);
 }
 
 #[test]
