@@ -22,7 +22,7 @@ pub fn random(shape: &[usize], seed: u64) -> Tensor {
 /// difference `u·(f(x + hv) − f(x − hv)) / 2h`, for three random pairs of
 /// an upstream gradient `u` and a direction `v`. Its tolerance (1% of the
 /// value, plus bounds on f32 rounding and on the difference's own error,
-/// computed from `f` alone) is explained in "Derivatives you can check".
+/// computed from `f` alone) is explained in "Checking the tape".
 #[track_caller]
 pub fn assert_gradcheck(
     f: impl for<'t, 's> Fn(&'t Tape, &'s [Var<'t>]) -> Var<'t>,
@@ -95,8 +95,8 @@ pub fn assert_identity_plus_branch(
 /// resgrad's tape, and panics unless the gradients of every input agree.
 ///
 /// The program is a chain of scalar residual steps h ← h + relu(h · w),
-/// ending in the loss h · h. Every h is used three times (by the product,
-/// by the skip and, squared, by the loss), and one step's relu is inactive,
+/// ending in the loss h · h. Every h is used twice (by the product and by
+/// the skip; the last one twice by the loss), and one step's relu is inactive,
 /// so only its skip passes gradient.
 #[track_caller]
 pub fn assert_sweep_matches_resgrad(sweep: impl Fn(&MiniTape, usize) -> Vec<f32>) {
