@@ -401,10 +401,15 @@ mod tests {
         let lines: Vec<&str> = include_str!("tiny_tape.rs").lines().collect();
         let marker = |kind: &str, name: &str| format!("// {kind}: {name}");
         let at = |m: String| lines.iter().position(|l| l.trim() == m).expect("marker");
-        let (start, end) = (at(marker("ANCHOR", "tape")), at(marker("ANCHOR_END", "backward")));
-        let engine = lines[start..=end].iter().filter(|l| !l.contains("// ANCHOR")).count();
+        let (start, end) =
+            (at(marker("ANCHOR", "tape")), at(marker("ANCHOR_END", "backward")));
+        let engine =
+            lines[start..=end].iter().filter(|l| !l.contains("// ANCHOR")).count();
         assert!(engine <= 120, "the engine has grown to {engine} lines");
-        assert_eq!(engine, 118, "the book says 118 lines: update the chapter and this test");
+        assert_eq!(
+            engine, 118,
+            "the book says 118 lines: update the chapter and this test"
+        );
     }
 
     proptest! {

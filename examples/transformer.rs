@@ -6,7 +6,9 @@
 //! Read next: the book's chapters on attention and pre- vs post-norm, and the
 //! modules `resgrad::nn` (`TransformerEncoderLayer`), `resgrad::optim`, `resgrad::io`.
 
-use resgrad::nn::{Ctx, Embedding, EncoderLayerConfig, LayerNorm, Linear, Module, Params};
+use resgrad::nn::{
+    Ctx, Embedding, EncoderLayerConfig, LayerNorm, Linear, Module, Params,
+};
 use resgrad::nn::{TransformerEncoderLayer, add_positions};
 use resgrad::optim::{AdamW, Optimizer, clip_grad_norm, linear_warmup};
 use resgrad::{Rng, Tape, Tensor, Var};

@@ -63,7 +63,13 @@ pub struct ValueStats {
 impl ValueStats {
     /// The statistics of `t`.
     pub fn of(t: &Tensor) -> ValueStats {
-        let mut s = ValueStats { min: f32::INFINITY, max: f32::NEG_INFINITY, finite: 0, nan: 0, inf: 0 };
+        let mut s = ValueStats {
+            min: f32::INFINITY,
+            max: f32::NEG_INFINITY,
+            finite: 0,
+            nan: 0,
+            inf: 0,
+        };
         for &v in t.data() {
             if v.is_nan() {
                 s.nan += 1;
@@ -87,11 +93,23 @@ impl ValueStats {
 impl std::fmt::Display for ValueStats {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         if self.finite > 0 {
-            write!(f, "min {}, max {} over {} finite, ", Short(self.min), Short(self.max), self.finite)?;
+            write!(
+                f,
+                "min {}, max {} over {} finite, ",
+                Short(self.min),
+                Short(self.max),
+                self.finite
+            )?;
         } else {
             write!(f, "no finite value, ")?;
         }
-        write!(f, "{} NaN, {} ±inf, of {}", self.nan, self.inf, self.finite + self.nan + self.inf)
+        write!(
+            f,
+            "{} NaN, {} ±inf, of {}",
+            self.nan,
+            self.inf,
+            self.finite + self.nan + self.inf
+        )
     }
 }
 
@@ -102,14 +120,22 @@ struct Short(f32);
 impl std::fmt::Display for Short {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let a = self.0.abs();
-        if a >= 1e7 || (a > 0.0 && a < 1e-5) { write!(f, "{:e}", self.0) } else { write!(f, "{}", self.0) }
+        if a >= 1e7 || (a > 0.0 && a < 1e-5) {
+            write!(f, "{:e}", self.0)
+        } else {
+            write!(f, "{}", self.0)
+        }
     }
 }
 
 /// Whether `out` is an anomaly given the statistics of what produced it:
 /// a NaN from inputs without NaN, or an infinity from inputs without
 /// infinities (unless the op makes infinities on purpose).
-pub(crate) fn is_new(out: &ValueStats, inputs: &[ValueStats], may_be_infinite: bool) -> bool {
+pub(crate) fn is_new(
+    out: &ValueStats,
+    inputs: &[ValueStats],
+    may_be_infinite: bool,
+) -> bool {
     let nan_in = inputs.iter().any(|s| s.nan > 0);
     let inf_in = inputs.iter().any(|s| s.inf > 0);
     (out.nan > 0 && !nan_in) || (out.inf > 0 && !inf_in && !may_be_infinite)
@@ -122,7 +148,12 @@ pub(crate) fn is_new(out: &ValueStats, inputs: &[ValueStats], may_be_infinite: b
 /// is the op's (`None` for a leaf or a constant), `inputs` its inputs.
 #[track_caller]
 #[inline(always)]
-pub(crate) fn check_forward(tape: &Tape, value: &Tensor, inputs: &[Var<'_>], rule: Option<&dyn Backward>) {
+pub(crate) fn check_forward(
+    tape: &Tape,
+    value: &Tensor,
+    inputs: &[Var<'_>],
+    rule: Option<&dyn Backward>,
+) {
     if tape.detect_anomaly() {
         check_forward_on(tape, value, inputs, rule);
     }
@@ -130,13 +161,19 @@ pub(crate) fn check_forward(tape: &Tape, value: &Tensor, inputs: &[Var<'_>], rul
 
 #[track_caller]
 #[inline(never)]
-fn check_forward_on(tape: &Tape, value: &Tensor, inputs: &[Var<'_>], rule: Option<&dyn Backward>) {
+fn check_forward_on(
+    tape: &Tape,
+    value: &Tensor,
+    inputs: &[Var<'_>],
+    rule: Option<&dyn Backward>,
+) {
     let out = ValueStats::of(value);
     if out.all_finite() {
         return;
     }
     let id = tape.len();
-    let ins: Vec<ValueStats> = inputs.iter().map(|v| ValueStats::of(&v.value())).collect();
+    let ins: Vec<ValueStats> =
+        inputs.iter().map(|v| ValueStats::of(&v.value())).collect();
     let may_be_infinite = rule.is_some_and(|r| r.produces_infinity());
     if !is_new(&out, &ins, may_be_infinite) {
         return;
@@ -214,7 +251,8 @@ fn check_rule_on(
             inputs[j],
         );
         for (k, v) in x.iter().enumerate() {
-            report += &format!("\n  input #{} {}: {}", inputs[k], v.shape(), ValueStats::of(v));
+            report +=
+                &format!("\n  input #{} {}: {}", inputs[k], v.shape(), ValueStats::of(v));
         }
         report += "\n  the rule's derivative blows up at these inputs (1/x near 0, a huge slope); \
                    keep the inputs away from there, e.g. clamp before a log";
@@ -246,12 +284,20 @@ pub(crate) fn check_sum(
 
 #[track_caller]
 #[inline(never)]
-fn check_sum_on(tape: &Tape, slot: usize, from: usize, from_name: &str, sum: &Tensor, dx: &Tensor) {
+fn check_sum_on(
+    tape: &Tape,
+    slot: usize,
+    from: usize,
+    from_name: &str,
+    sum: &Tensor,
+    dx: &Tensor,
+) {
     let (before, added) = (ValueStats::of(sum), ValueStats::of(dx));
     if !before.all_finite() || !added.all_finite() {
         return; // not new: reported where it was made
     }
-    let overflowed = sum.data().iter().zip(dx.data()).filter(|(a, b)| !(*a + *b).is_finite()).count();
+    let overflowed =
+        sum.data().iter().zip(dx.data()).filter(|(a, b)| !(*a + *b).is_finite()).count();
     if overflowed == 0 {
         return;
     }

@@ -36,7 +36,11 @@ use std::fmt;
 /// let j = numeric_jacobian(|_t, x| x * x, &x, 1e-2); // diag(2x)
 /// assert!((j.get(&[1, 1]) - 4.0).abs() < 1e-3 && j.get(&[0, 1]).abs() < 1e-6);
 /// ```
-pub fn numeric_jacobian(f: impl for<'t> Fn(&'t Tape, Var<'t>) -> Var<'t>, x: &Tensor, h: f32) -> Tensor {
+pub fn numeric_jacobian(
+    f: impl for<'t> Fn(&'t Tape, Var<'t>) -> Var<'t>,
+    x: &Tensor,
+    h: f32,
+) -> Tensor {
     let eval = |x: Tensor| -> Tensor {
         let tape = Tape::new();
         let y = f(&tape, tape.leaf(x));
@@ -158,7 +162,12 @@ pub struct WorstElement {
 
 impl fmt::Display for GradcheckError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "gradcheck failed for `{}` (tape: {})", self.op, self.tape_ops.join(", "))?;
+        writeln!(
+            f,
+            "gradcheck failed for `{}` (tape: {})",
+            self.op,
+            self.tape_ops.join(", ")
+        )?;
         writeln!(
             f,
             "  probe {}: along a random direction v with a random upstream u,\n  \
@@ -244,7 +253,9 @@ pub fn gradcheck_with(
         let reverse: Vec<Tensor> = vars
             .iter()
             .zip(inputs)
-            .map(|(v, x)| grads.get(*v).cloned().unwrap_or_else(|| Tensor::zeros(x.shape())))
+            .map(|(v, x)| {
+                grads.get(*v).cloned().unwrap_or_else(|| Tensor::zeros(x.shape()))
+            })
             .collect();
 
         // A random unit direction in the space of all inputs together.
@@ -253,17 +264,26 @@ pub fn gradcheck_with(
         let mut dirs = Vec::new();
         let mut at = 0;
         for x in inputs {
-            dirs.push(Tensor::from_vec(flat.data()[at..at + x.numel()].to_vec(), x.shape()));
+            dirs.push(Tensor::from_vec(
+                flat.data()[at..at + x.numel()].to_vec(),
+                x.shape(),
+            ));
             at += x.numel();
         }
-        let received: f64 = reverse.iter().zip(&dirs).map(|(g, d)| dot64(g.data(), d.data())).sum();
+        let received: f64 =
+            reverse.iter().zip(&dirs).map(|(g, d)| dot64(g.data(), d.data())).sum();
 
         let shifted = |sign: f32| -> Vec<Tensor> {
-            inputs.iter().zip(&dirs).map(|(x, d)| x.zip_map(d, |x, d| x + sign * opts.step * d)).collect()
+            inputs
+                .iter()
+                .zip(&dirs)
+                .map(|(x, d)| x.zip_map(d, |x, d| x + sign * opts.step * d))
+                .collect()
         };
         let quotient = |k: f32| -> f64 {
             let (fp, fm) = (eval(&shifted(k)), eval(&shifted(-k)));
-            finite_dot(u.data(), fp.data(), y_value.data()) - finite_dot(u.data(), fm.data(), y_value.data())
+            finite_dot(u.data(), fp.data(), y_value.data())
+                - finite_dot(u.data(), fm.data(), y_value.data())
         };
         let expected = quotient(1.0) / (2.0 * opts.step as f64);
         let coarse = quotient(2.0) / (4.0 * opts.step as f64);
@@ -277,7 +297,8 @@ pub fn gradcheck_with(
             .sum();
         let noise = 64.0 * f32::EPSILON as f64 * scale / opts.step as f64;
         let spread = 2.0 * (expected - coarse).abs();
-        let tolerance = opts.atol as f64 + opts.rtol as f64 * expected.abs() + noise + spread;
+        let tolerance =
+            opts.atol as f64 + opts.rtol as f64 * expected.abs() + noise + spread;
         let diff = (expected - received).abs();
         worst_ratio = worst_ratio.max((diff / tolerance) as f32);
         if diff.is_nan() || diff > tolerance {
@@ -319,8 +340,15 @@ fn worst_element(
             let received = reverse[i].data()[j] as f64;
             let err = (expected - received).abs();
             if worst.as_ref().is_none_or(|(e, _)| err > *e) {
-                worst =
-                    Some((err, WorstElement { input: i, index: unravel(j, x.dims()), expected, received }));
+                worst = Some((
+                    err,
+                    WorstElement {
+                        input: i,
+                        index: unravel(j, x.dims()),
+                        expected,
+                        received,
+                    },
+                ));
             }
         }
     }

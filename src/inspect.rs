@@ -13,7 +13,10 @@ use std::fmt;
 /// The gradient norm of every parameter that has a gradient, in
 /// registration order: `(name, ‖g‖)`.
 pub fn grad_norms(params: &Params, grads: &ParamGrads) -> Vec<(String, f32)> {
-    params.iter().filter_map(|(id, p)| grads.get(id).map(|g| (p.name.clone(), g.norm()))).collect()
+    params
+        .iter()
+        .filter_map(|(id, p)| grads.get(id).map(|g| (p.name.clone(), g.norm())))
+        .collect()
 }
 
 /// The layer a parameter belongs to: its name up to and including the first
@@ -76,14 +79,18 @@ impl Stats {
             rms: ms.sqrt() as f32,
             min: values.iter().copied().fold(f32::INFINITY, f32::min),
             max: values.iter().copied().fold(f32::NEG_INFINITY, f32::max),
-            zero_fraction: (values.iter().filter(|&&v| v == 0.0).count() as f64 / n) as f32,
+            zero_fraction: (values.iter().filter(|&&v| v == 0.0).count() as f64 / n)
+                as f32,
         }
     }
 }
 
 /// Statistics of every value kept with [`Ctx::save_activation`], in order.
 pub fn activation_stats(ctx: &Ctx<'_>) -> Vec<(String, Stats)> {
-    ctx.saved_activations().into_iter().map(|(name, v)| (name, Stats::of(v.value().data()))).collect()
+    ctx.saved_activations()
+        .into_iter()
+        .map(|(name, v)| (name, Stats::of(v.value().data())))
+        .collect()
 }
 
 /// Which parameters the loss did not reach: those with no gradient at all,
@@ -104,7 +111,9 @@ impl Connectivity {
         for (id, p) in params.iter() {
             match grads.get(id) {
                 None => report.missing.push(p.name.clone()),
-                Some(g) if g.data().iter().all(|&v| v == 0.0) => report.zero.push(p.name.clone()),
+                Some(g) if g.data().iter().all(|&v| v == 0.0) => {
+                    report.zero.push(p.name.clone())
+                }
                 Some(_) => {}
             }
         }
@@ -123,10 +132,18 @@ impl fmt::Display for Connectivity {
             return write!(f, "every parameter received a nonzero gradient");
         }
         if !self.missing.is_empty() {
-            writeln!(f, "no gradient (not on any path to the loss): {}", self.missing.join(", "))?;
+            writeln!(
+                f,
+                "no gradient (not on any path to the loss): {}",
+                self.missing.join(", ")
+            )?;
         }
         if !self.zero.is_empty() {
-            writeln!(f, "gradient exactly zero (path blocked): {}", self.zero.join(", "))?;
+            writeln!(
+                f,
+                "gradient exactly zero (path blocked): {}",
+                self.zero.join(", ")
+            )?;
         }
         write!(
             f,

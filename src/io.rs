@@ -157,16 +157,28 @@ impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Problem::Missing { name, expected } => {
-                write!(f, "missing: `{name}` (shape {expected} in the model) is not in the file")
+                write!(
+                    f,
+                    "missing: `{name}` (shape {expected} in the model) is not in the file"
+                )
             }
             Problem::Unexpected { name, shape } => {
-                write!(f, "unexpected: `{name}` (shape {shape} in the file) is not a parameter of the model")
+                write!(
+                    f,
+                    "unexpected: `{name}` (shape {shape} in the file) is not a parameter of the model"
+                )
             }
             Problem::WrongShape { name, expected, found } => {
-                write!(f, "wrong shape: `{name}` is {found} in the file but {expected} in the model")
+                write!(
+                    f,
+                    "wrong shape: `{name}` is {found} in the file but {expected} in the model"
+                )
             }
             Problem::WrongDtype { name, found, expected } => {
-                write!(f, "wrong dtype: `{name}` is stored as {found}, but resgrad loads only {expected}")
+                write!(
+                    f,
+                    "wrong dtype: `{name}` is stored as {found}, but resgrad loads only {expected}"
+                )
             }
         }
     }
@@ -189,7 +201,11 @@ fn describe(path: &Option<PathBuf>) -> String {
 fn name_sample<'a>(names: impl ExactSizeIterator<Item = &'a str>) -> String {
     let total = names.len();
     let shown: Vec<String> = names.take(LISTED_NAMES).map(|n| format!("`{n}`")).collect();
-    if total > shown.len() { format!("{}, ... ({total} in all)", shown.join(", ")) } else { shown.join(", ") }
+    if total > shown.len() {
+        format!("{}, ... ({total} in all)", shown.join(", "))
+    } else {
+        shown.join(", ")
+    }
 }
 
 /// The prefix one side's names carry and the other's lack, found from the
@@ -216,7 +232,11 @@ fn find_prefix(missing: &[&str], extra: &[&str]) -> Option<(String, bool)> {
 }
 
 impl WeightsError {
-    fn fmt_mismatch(path: &Option<PathBuf>, problems: &[Problem], f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    fn fmt_mismatch(
+        path: &Option<PathBuf>,
+        problems: &[Problem],
+        f: &mut fmt::Formatter<'_>,
+    ) -> fmt::Result {
         let n = problems.len();
         writeln!(
             f,
@@ -245,20 +265,30 @@ impl WeightsError {
             )?;
         }
 
-        let missing: Vec<&str> =
-            problems.iter().filter(|p| matches!(p, Problem::Missing { .. })).map(Problem::name).collect();
-        let extra: Vec<&str> =
-            problems.iter().filter(|p| matches!(p, Problem::Unexpected { .. })).map(Problem::name).collect();
+        let missing: Vec<&str> = problems
+            .iter()
+            .filter(|p| matches!(p, Problem::Missing { .. }))
+            .map(Problem::name)
+            .collect();
+        let extra: Vec<&str> = problems
+            .iter()
+            .filter(|p| matches!(p, Problem::Unexpected { .. }))
+            .map(Problem::name)
+            .collect();
         let mut hints = Vec::new();
         if !missing.is_empty() || !extra.is_empty() {
             let mut hint = String::from("names must match exactly, dots and all");
             if !missing.is_empty() {
-                hint +=
-                    &format!("; the model's names not in the file: {}", name_sample(missing.iter().copied()));
+                hint += &format!(
+                    "; the model's names not in the file: {}",
+                    name_sample(missing.iter().copied())
+                );
             }
             if !extra.is_empty() {
-                hint +=
-                    &format!("; the file's names not in the model: {}", name_sample(extra.iter().copied()));
+                hint += &format!(
+                    "; the file's names not in the model: {}",
+                    name_sample(extra.iter().copied())
+                );
             }
             match find_prefix(&missing, &extra) {
                 Some((prefix, true)) => {
@@ -326,7 +356,10 @@ impl fmt::Display for WeightsError {
                          directory that already exists (std::fs::create_dir_all makes one)"
                     ),
                     std::io::ErrorKind::PermissionDenied => {
-                        write!(f, "\n  hint: this process may not access the file; check its permissions")
+                        write!(
+                            f,
+                            "\n  hint: this process may not access the file; check its permissions"
+                        )
                     }
                     _ => Ok(()),
                 }
@@ -344,7 +377,9 @@ impl fmt::Display for WeightsError {
                 describe(path),
                 if path.is_some() { "is" } else { "are" },
             ),
-            WeightsError::Mismatch { path, problems } => WeightsError::fmt_mismatch(path, problems, f),
+            WeightsError::Mismatch { path, problems } => {
+                WeightsError::fmt_mismatch(path, problems, f)
+            }
         }
     }
 }
@@ -389,10 +424,18 @@ impl View for F32View<'_> {
 /// file only in a tensor with no elements, which this module treats as
 /// damage too. Everything else (short buffers, bad lengths, bad JSON) is
 /// left for the parser to report.
-fn check_header_numbers(bytes: &[u8], path: &Option<PathBuf>) -> Result<(), WeightsError> {
+fn check_header_numbers(
+    bytes: &[u8],
+    path: &Option<PathBuf>,
+) -> Result<(), WeightsError> {
     let Some(&[b0, b1, b2, b3, b4, b5, b6, b7]) = bytes.get(..8) else { return Ok(()) };
-    let Ok(n) = usize::try_from(u64::from_le_bytes([b0, b1, b2, b3, b4, b5, b6, b7])) else { return Ok(()) };
-    let Some(header) = n.checked_add(8).and_then(|end| bytes.get(8..end)) else { return Ok(()) };
+    let Ok(n) = usize::try_from(u64::from_le_bytes([b0, b1, b2, b3, b4, b5, b6, b7]))
+    else {
+        return Ok(());
+    };
+    let Some(header) = n.checked_add(8).and_then(|end| bytes.get(8..end)) else {
+        return Ok(());
+    };
     let limit = usize::MAX.saturating_sub(8).saturating_sub(n) as u128;
 
     let (mut in_string, mut escaped) = (false, false);
@@ -414,11 +457,13 @@ fn check_header_numbers(bytes: &[u8], path: &Option<PathBuf>) -> Result<(), Weig
             let start = i;
             let mut value: u128 = 0;
             while i < header.len() && header[i].is_ascii_digit() {
-                value = value.saturating_mul(10).saturating_add(u128::from(header[i] - b'0'));
+                value =
+                    value.saturating_mul(10).saturating_add(u128::from(header[i] - b'0'));
                 i += 1;
             }
             if value > limit {
-                let digits = String::from_utf8_lossy(&header[start..i.min(start + 40)]).into_owned();
+                let digits = String::from_utf8_lossy(&header[start..i.min(start + 40)])
+                    .into_owned();
                 return Err(WeightsError::Damaged {
                     path: path.clone(),
                     reason: format!(
@@ -439,7 +484,10 @@ fn damaged(path: &Option<PathBuf>, error: SafeTensorError) -> WeightsError {
 }
 
 /// Parses a whole file, tensors and all.
-fn parse<'a>(bytes: &'a [u8], path: &Option<PathBuf>) -> Result<SafeTensors<'a>, WeightsError> {
+fn parse<'a>(
+    bytes: &'a [u8],
+    path: &Option<PathBuf>,
+) -> Result<SafeTensors<'a>, WeightsError> {
     check_header_numbers(bytes, path)?;
     SafeTensors::deserialize(bytes).map_err(|e| damaged(path, e))
 }
@@ -526,8 +574,14 @@ pub fn read_tensors(bytes: &[u8]) -> Result<Vec<(String, Tensor)>, WeightsError>
 /// ```
 pub fn read_metadata(bytes: &[u8]) -> Result<BTreeMap<String, String>, WeightsError> {
     check_header_numbers(bytes, &None)?;
-    let (_, metadata) = SafeTensors::read_metadata(bytes).map_err(|e| damaged(&None, e))?;
-    Ok(metadata.metadata().iter().flatten().map(|(k, v)| (k.clone(), v.clone())).collect())
+    let (_, metadata) =
+        SafeTensors::read_metadata(bytes).map_err(|e| damaged(&None, e))?;
+    Ok(metadata
+        .metadata()
+        .iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect())
 }
 
 impl Params {
@@ -553,7 +607,8 @@ impl Params {
     #[track_caller]
     pub fn to_safetensors_bytes(&self) -> Vec<u8> {
         let tensors = self.iter().map(|(_, p)| (p.name.as_str(), F32View(&p.value)));
-        let metadata = Some([("format".to_string(), "pt".to_string())].into_iter().collect());
+        let metadata =
+            Some([("format".to_string(), "pt".to_string())].into_iter().collect());
         match safetensors::serialize(tensors, metadata) {
             Ok(bytes) => bytes,
             Err(e) => panic!(
@@ -630,16 +685,24 @@ impl Params {
     /// # std::fs::remove_file(&path).unwrap();
     /// # Ok::<(), resgrad::io::WeightsError>(())
     /// ```
-    pub fn load_safetensors(&mut self, path: impl AsRef<Path>) -> Result<(), WeightsError> {
+    pub fn load_safetensors(
+        &mut self,
+        path: impl AsRef<Path>,
+    ) -> Result<(), WeightsError> {
         let path = path.as_ref();
         let bytes = load_file(path)?;
         self.load_from(&bytes, Some(path.to_path_buf()))
     }
 
     /// Checks the whole file against the store, then copies, or changes nothing.
-    fn load_from(&mut self, bytes: &[u8], path: Option<PathBuf>) -> Result<(), WeightsError> {
+    fn load_from(
+        &mut self,
+        bytes: &[u8],
+        path: Option<PathBuf>,
+    ) -> Result<(), WeightsError> {
         let file = parse(bytes, &path)?;
-        let mut in_file: BTreeMap<String, TensorView<'_>> = file.tensors().into_iter().collect();
+        let mut in_file: BTreeMap<String, TensorView<'_>> =
+            file.tensors().into_iter().collect();
 
         let mut problems = Vec::new();
         let mut matched: Vec<(ParamId, TensorView<'_>)> = Vec::with_capacity(self.len());

@@ -92,7 +92,13 @@ pub fn sum_axis(x: &[f32], y: &mut [f32], outer: usize, size: usize, inner: usiz
 /// [`sum_axis`], one output at a time, one element after another: the
 /// reference.
 #[track_caller]
-pub fn sum_axis_reference(x: &[f32], y: &mut [f32], outer: usize, size: usize, inner: usize) {
+pub fn sum_axis_reference(
+    x: &[f32],
+    y: &mut [f32],
+    outer: usize,
+    size: usize,
+    inner: usize,
+) {
     check_axis_lengths("sum_axis_reference", x, y, outer, size, inner);
     for o in 0..outer {
         for i in 0..inner {
@@ -108,7 +114,14 @@ pub fn sum_axis_reference(x: &[f32], y: &mut [f32], outer: usize, size: usize, i
 /// `dx[o, s, i] = c * dy[o, i]`, the backward of [`sum_axis`] (with `c = 1`)
 /// and of a mean (`c = 1 / size`): each gradient copied along the summed axis.
 #[track_caller]
-pub fn spread_axis(dy: &[f32], dx: &mut [f32], outer: usize, size: usize, inner: usize, c: f32) {
+pub fn spread_axis(
+    dy: &[f32],
+    dx: &mut [f32],
+    outer: usize,
+    size: usize,
+    inner: usize,
+    c: f32,
+) {
     check_axis_lengths("spread_axis", dx, dy, outer, size, inner);
     for o in 0..outer {
         let g = &dy[o * inner..(o + 1) * inner];
@@ -122,7 +135,14 @@ pub fn spread_axis(dy: &[f32], dx: &mut [f32], outer: usize, size: usize, inner:
 }
 
 #[track_caller]
-fn check_axis_lengths(op: &str, full: &[f32], reduced: &[f32], outer: usize, size: usize, inner: usize) {
+fn check_axis_lengths(
+    op: &str,
+    full: &[f32],
+    reduced: &[f32],
+    outer: usize,
+    size: usize,
+    inner: usize,
+) {
     assert_eq!(
         full.len(),
         outer * size * inner,
@@ -157,7 +177,8 @@ pub fn squared_distance(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len(), "squared_distance: lengths differ");
     let mut acc = [0.0f32; LANES];
     let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
-    let tail: f32 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| (x - y) * (x - y)).sum();
+    let tail: f32 =
+        ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| (x - y) * (x - y)).sum();
     for (xa, xb) in ca.zip(cb) {
         for ((s, &x), &y) in acc.iter_mut().zip(xa).zip(xb) {
             *s += (x - y) * (x - y);
@@ -219,7 +240,11 @@ pub fn axpy(acc: &mut [f32], alpha: f32, x: &[f32]) {
 /// With the source's strides reordered this is a permutation; with some
 /// steps set to 0 it is a broadcast. An odometer keeps `src` up to date
 /// with one addition per step instead of a multiply per axis.
-pub fn for_each_strided(dims: &[usize], steps: &[usize], mut f: impl FnMut(usize, usize)) {
+pub fn for_each_strided(
+    dims: &[usize],
+    steps: &[usize],
+    mut f: impl FnMut(usize, usize),
+) {
     assert_eq!(dims.len(), steps.len(), "for_each_strided: one step per axis");
     let total: usize = dims.iter().product();
     let mut index = vec![0usize; dims.len()];
@@ -242,8 +267,16 @@ pub fn for_each_strided(dims: &[usize], steps: &[usize], mut f: impl FnMut(usize
 /// square tiles so that both the reads and the writes stay in cache.
 #[track_caller]
 pub fn transpose(src: &[f32], dst: &mut [f32], rows: usize, cols: usize) {
-    assert_eq!(src.len(), rows * cols, "transpose: src must hold rows*cols = {rows}*{cols} values");
-    assert_eq!(dst.len(), rows * cols, "transpose: dst must hold rows*cols = {rows}*{cols} values");
+    assert_eq!(
+        src.len(),
+        rows * cols,
+        "transpose: src must hold rows*cols = {rows}*{cols} values"
+    );
+    assert_eq!(
+        dst.len(),
+        rows * cols,
+        "transpose: dst must hold rows*cols = {rows}*{cols} values"
+    );
     const TILE: usize = 32;
     for r0 in (0..rows).step_by(TILE) {
         for c0 in (0..cols).step_by(TILE) {
@@ -251,7 +284,8 @@ pub fn transpose(src: &[f32], dst: &mut [f32], rows: usize, cols: usize) {
             for r in r0..(r0 + TILE).min(rows) {
                 // One slice per row of the tile; the writes walk a column of dst.
                 let src_row = &src[r * cols + c0..r * cols + c1];
-                for (d, &s) in dst[c0 * rows + r..].iter_mut().step_by(rows).zip(src_row) {
+                for (d, &s) in dst[c0 * rows + r..].iter_mut().step_by(rows).zip(src_row)
+                {
                     *d = s;
                 }
             }
@@ -264,7 +298,14 @@ pub fn transpose(src: &[f32], dst: &mut [f32], rows: usize, cols: usize) {
 /// textbook triple loop, one dot product per output. The reference for
 /// [`matmul`].
 #[track_caller]
-pub fn matmul_reference(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize) {
+pub fn matmul_reference(
+    a: &[f32],
+    b: &[f32],
+    c: &mut [f32],
+    m: usize,
+    k: usize,
+    n: usize,
+) {
     check_matmul_lengths(a, b, c, m, k, n);
     for i in 0..m {
         for j in 0..n {
@@ -395,9 +436,20 @@ impl<'a> Batch<'a> {
 pub fn matmul_batched(a: Batch<'_>, b: Batch<'_>, c: &mut [f32]) {
     let ((m, k), (k2, n)) = (a.shape(), b.shape());
     let count = a.count;
-    assert_eq!(b.count, count, "matmul_batched: {count} left matrices but {} right ones", b.count);
-    assert_eq!(k, k2, "matmul_batched: each left matrix is {m} x {k} but each right one is {k2} x {n}");
-    assert_eq!(c.len(), count * m * n, "matmul_batched: c must hold count*m*n = {count}*{m}*{n} values");
+    assert_eq!(
+        b.count, count,
+        "matmul_batched: {count} left matrices but {} right ones",
+        b.count
+    );
+    assert_eq!(
+        k, k2,
+        "matmul_batched: each left matrix is {m} x {k} but each right one is {k2} x {n}"
+    );
+    assert_eq!(
+        c.len(),
+        count * m * n,
+        "matmul_batched: c must hold count*m*n = {count}*{m}*{n} values"
+    );
     let product = match (a.transposed, b.transposed) {
         (false, false) => matmul,
         (false, true) => matmul_nt,
@@ -408,7 +460,9 @@ pub fn matmul_batched(a: Batch<'_>, b: Batch<'_>, c: &mut [f32]) {
     // the workers, each runs on the thread it was given.
     let work = count * m * k * n;
     let parts = if work < BATCH_THREAD_MIN_WORK { 1 } else { threads().min(count) };
-    cpu::for_each_chunk(c, m * n, parts, &|e, c| product(a.entry(e), b.entry(e), c, m, k, n));
+    cpu::for_each_chunk(c, m * n, parts, &|e, c| {
+        product(a.entry(e), b.entry(e), c, m, k, n)
+    });
 }
 
 /// Below this many multiply-adds a batch of products stays on one thread.
@@ -465,13 +519,18 @@ pub fn matmul_blocked(a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n
                 let (_, c1) = rows.next().expect("len >= 4");
                 let (_, c2) = rows.next().expect("len >= 4");
                 let (_, c3) = rows.next().expect("len >= 4");
-                let (c0, c1, c2, c3) = (&mut c0[j0..j1], &mut c1[j0..j1], &mut c2[j0..j1], &mut c3[j0..j1]);
+                let (c0, c1, c2, c3) =
+                    (&mut c0[j0..j1], &mut c1[j0..j1], &mut c2[j0..j1], &mut c3[j0..j1]);
                 for p in p0..p1 {
                     let (a0, a1) = (a[i * k + p], a[(i + 1) * k + p]);
                     let (a2, a3) = (a[(i + 2) * k + p], a[(i + 3) * k + p]);
                     let b_row = &b[p * n + j0..p * n + j1];
-                    for ((((x0, x1), x2), x3), &bv) in
-                        c0.iter_mut().zip(c1.iter_mut()).zip(c2.iter_mut()).zip(c3.iter_mut()).zip(b_row)
+                    for ((((x0, x1), x2), x3), &bv) in c0
+                        .iter_mut()
+                        .zip(c1.iter_mut())
+                        .zip(c2.iter_mut())
+                        .zip(c3.iter_mut())
+                        .zip(b_row)
                     {
                         *x0 += a0 * bv;
                         *x1 += a1 * bv;

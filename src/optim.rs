@@ -30,7 +30,12 @@ pub trait Optimizer {
 /// `params`, the optimiser's state belongs to `params` too, and every
 /// gradient has its parameter's shape. Returns the store id to remember.
 #[track_caller]
-fn check_step(who: &str, state_store: Option<u64>, params: &Params, grads: &ParamGrads) -> u64 {
+fn check_step(
+    who: &str,
+    state_store: Option<u64>,
+    params: &Params,
+    grads: &ParamGrads,
+) -> u64 {
     grads.check_store(params, who);
     let store = params.store_id();
     if state_store.is_some_and(|s| s != store) {
@@ -130,12 +135,14 @@ impl Optimizer for Sgd {
         }
         self.store = Some(check_step("Sgd::step", self.store, params, grads));
         self.buffers.resize(params.len(), None);
-        let (lr, mu, wd) = (self.lr as f32, self.momentum as f32, self.weight_decay as f32);
+        let (lr, mu, wd) =
+            (self.lr as f32, self.momentum as f32, self.weight_decay as f32);
         let keep = (1.0 - self.dampening) as f32;
         for (id, p) in params.iter_mut() {
             let Some(g) = grads.get(id) else { continue };
             let p = Arc::make_mut(&mut p.value).data_mut(); // copies only if a tape still holds it
-            let mut d: Vec<f32> = g.data().iter().zip(p.iter()).map(|(&g, &p)| g + wd * p).collect();
+            let mut d: Vec<f32> =
+                g.data().iter().zip(p.iter()).map(|(&g, &p)| g + wd * p).collect();
             if self.momentum != 0.0 {
                 let buf = match &mut self.buffers[id.index()] {
                     Some(b) => {
@@ -209,7 +216,15 @@ struct AdamState {
 impl AdamW {
     /// `AdamW(params, lr)` with PyTorch's other defaults.
     pub fn new(lr: f64) -> AdamW {
-        AdamW { lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 1e-2, state: Vec::new(), store: None }
+        AdamW {
+            lr,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: 1e-2,
+            state: Vec::new(),
+            store: None,
+        }
     }
 
     /// Sets β₁ and β₂.
@@ -266,9 +281,12 @@ impl Optimizer for AdamW {
             let bc2_sqrt = ((1.0 - b2.powi(s.step)).sqrt()) as f32;
             let step_size = (lr / bc1) as f32;
             let decay = (1.0 - lr * self.weight_decay) as f32;
-            let (w1, b2f, w2, eps) = ((1.0 - b1) as f32, b2 as f32, (1.0 - b2) as f32, self.eps as f32);
+            let (w1, b2f, w2, eps) =
+                ((1.0 - b1) as f32, b2 as f32, (1.0 - b2) as f32, self.eps as f32);
             let values = Arc::make_mut(&mut p.value).data_mut();
-            for (((p, &g), m), v) in values.iter_mut().zip(g.data()).zip(&mut s.m).zip(&mut s.v) {
+            for (((p, &g), m), v) in
+                values.iter_mut().zip(g.data()).zip(&mut s.m).zip(&mut s.v)
+            {
                 *p *= decay;
                 *m += w1 * (g - *m); // lerp towards g
                 *v = b2f * *v + w2 * g * g;
@@ -327,6 +345,10 @@ pub fn clip_grad_norm(grads: &mut ParamGrads, max_norm: f32) -> f32 {
 /// assert_eq!(linear_warmup(100, 4), 1.0);
 /// ```
 pub fn linear_warmup(step: usize, warmup_steps: usize) -> f64 {
-    if warmup_steps == 0 { 1.0 } else { ((step + 1) as f64 / warmup_steps as f64).min(1.0) }
+    if warmup_steps == 0 {
+        1.0
+    } else {
+        ((step + 1) as f64 / warmup_steps as f64).min(1.0)
+    }
 }
 // ANCHOR_END: linear_warmup

@@ -37,7 +37,12 @@ impl Rng {
     /// A generator whose whole stream is fixed by `seed`.
     pub fn new(seed: u64) -> Rng {
         let mut sm = seed;
-        let s = [splitmix64(&mut sm), splitmix64(&mut sm), splitmix64(&mut sm), splitmix64(&mut sm)];
+        let s = [
+            splitmix64(&mut sm),
+            splitmix64(&mut sm),
+            splitmix64(&mut sm),
+            splitmix64(&mut sm),
+        ];
         Rng { s }
     }
 
@@ -143,7 +148,10 @@ mod tests {
         for &x in &[1e-300, 1e-12, 0.1, 0.5, 0.7, 1.0, 1.5, 2.0, 10.0, 12345.678, 1e300] {
             let (a, b) = (det_ln(x), x.ln());
             // Both are accurate to about 1 ulp, so they agree to within a few.
-            assert!((a - b).abs() <= 4.0 * f64::EPSILON * b.abs().max(1.0), "{x}: {a} vs {b}");
+            assert!(
+                (a - b).abs() <= 4.0 * f64::EPSILON * b.abs().max(1.0),
+                "{x}: {a} vs {b}"
+            );
         }
     }
 
@@ -154,7 +162,10 @@ mod tests {
         // stream every seeded init and figure downstream depends on.
         let mut rng = Rng::new(0);
         let first: Vec<u64> = (0..3).map(|_| rng.next_u64()).collect();
-        assert_eq!(first, [0x5317_5d61_490b_23df, 0x61da_6f3d_c380_d507, 0x5c0f_df91_ec9a_7bfc]);
+        assert_eq!(
+            first,
+            [0x5317_5d61_490b_23df, 0x61da_6f3d_c380_d507, 0x5c0f_df91_ec9a_7bfc]
+        );
         // Normal samples are built from +, -, *, / and sqrt only, so their
         // bits are the same on every platform too.
         let mut rng = Rng::new(42);

@@ -193,7 +193,9 @@ pub fn assert_same_shape(op: &str, a: &Shape, b: &Shape) {
             a.last()
         ));
     } else if a.numel() == b.numel() {
-        msg.push_str("\n  hint: both hold the same number of elements; reshape one of them first");
+        msg.push_str(
+            "\n  hint: both hold the same number of elements; reshape one of them first",
+        );
     }
     panic!("{msg}");
 }

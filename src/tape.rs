@@ -283,7 +283,12 @@ impl Tape {
         let dy = Tensor::ones(shape);
         self.check_seed(loss, &dy, "backward_leaves");
         let grads = self.sweep_with(loss.id, dy, Keep::Leaves);
-        let freed = self.nodes.borrow().iter().map(|n| matches!(n.origin, Origin::Op(_))).collect();
+        let freed = self
+            .nodes
+            .borrow()
+            .iter()
+            .map(|n| matches!(n.origin, Origin::Op(_)))
+            .collect();
         Grads { grads, tape_id: self.id, freed }
     }
     // ANCHOR_END: backward_leaves
@@ -513,7 +518,14 @@ impl Tape {
             check_rule_output(rule.name(), id, &x, &dx);
             for (&i, dx) in node.inputs.iter().zip(dx) {
                 if nodes[i].requires_grad {
-                    anomaly::check_sum(self, i, id, rule.as_ref(), grads[i].as_ref(), &dx);
+                    anomaly::check_sum(
+                        self,
+                        i,
+                        id,
+                        rule.as_ref(),
+                        grads[i].as_ref(),
+                        &dx,
+                    );
                     accumulate(&mut grads[i], dx);
                 }
             }
@@ -567,7 +579,11 @@ impl Tape {
                 value: &node.value,
                 inputs: &node.inputs,
                 input_values: input_values(&nodes, node),
-                input_requires_grad: node.inputs.iter().map(|&i| nodes[i].requires_grad).collect(),
+                input_requires_grad: node
+                    .inputs
+                    .iter()
+                    .map(|&i| nodes[i].requires_grad)
+                    .collect(),
                 requires_grad: node.requires_grad,
                 rule: node.origin.rule(),
                 label: node.label.as_deref(),
@@ -582,7 +598,9 @@ impl Tape {
 #[cold]
 fn not_owned(var: Var<'_>, op: &str, role: Role) -> ! {
     let (what, hint) = match role {
-        Role::Input => ("input ", "every Var of one computation must come from the same Tape".into()),
+        Role::Input => {
+            ("input ", "every Var of one computation must come from the same Tape".into())
+        }
         Role::Output => ("", format!("call {op} on the tape that recorded the output")),
     };
     panic!("{op}: {what}#{} was recorded on a different tape\n  {hint}", var.id);
@@ -628,7 +646,14 @@ fn check_rule_output(name: &str, id: usize, x: &[&Tensor], dx: &[Tensor]) {
 impl Node {
     /// This node's line of the listing, without its label.
     fn write_line(&self, out: &mut impl fmt::Write, id: usize) -> fmt::Result {
-        write_line(out, id, self.origin.name(), &self.origin.detail(), self.value.shape(), &self.inputs)
+        write_line(
+            out,
+            id,
+            self.origin.name(),
+            &self.origin.detail(),
+            self.value.shape(),
+            &self.inputs,
+        )
     }
 }
 

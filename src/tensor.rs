@@ -147,7 +147,10 @@ impl Tensor {
         let mut offset = 0;
         for (axis, (&i, &d)) in index.iter().zip(self.shape.dims()).enumerate() {
             if i >= d {
-                panic!("index {index:?} is out of range for shape {}: axis {axis} has size {d}", self.shape);
+                panic!(
+                    "index {index:?} is out of range for shape {}: axis {axis} has size {d}",
+                    self.shape
+                );
             }
             offset = offset * d + i;
         }
@@ -291,7 +294,8 @@ impl Formatter {
     fn new(values: &[f32]) -> Formatter {
         // As in PyTorch, the mode and the column width come from the nonzero
         // finite values only; zeros, `nan` and `inf` are padded to that width.
-        let finite: Vec<f32> = values.iter().copied().filter(|x| x.is_finite() && *x != 0.0).collect();
+        let finite: Vec<f32> =
+            values.iter().copied().filter(|x| x.is_finite() && *x != 0.0).collect();
         let mut fmt = Formatter { mode: Mode::Int, width: 1 };
         if finite.is_empty() {
             return fmt; // only zeros and non-finite values: `0.`, `nan`, `inf`
@@ -393,7 +397,9 @@ fn tensor_str(
     let parts: Vec<String> = items
         .iter()
         .map(|i| match i {
-            Some(i) => tensor_str(t, fmt, axis + 1, offset + i * stride, indent + 1, summarize),
+            Some(i) => {
+                tensor_str(t, fmt, axis + 1, offset + i * stride, indent + 1, summarize)
+            }
             None => "...".to_string(),
         })
         .collect();
@@ -440,7 +446,10 @@ mod tests {
     fn from_vec_checks_the_element_count() {
         let r = std::panic::catch_unwind(|| Tensor::from_vec(vec![1.0; 5], [2, 3]));
         let msg = *r.unwrap_err().downcast::<String>().unwrap();
-        assert!(msg.contains("5 values cannot fill shape [2, 3], which holds 6"), "{msg}");
+        assert!(
+            msg.contains("5 values cannot fill shape [2, 3], which holds 6"),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -464,7 +473,10 @@ mod tests {
     #[test]
     fn display_matches_pytorch_fixed_point() {
         let t = Tensor::from_vec(vec![0.5, -1.25, 1.23456, 2.0], [2, 2]);
-        assert_eq!(t.to_string(), "tensor([[ 0.5000, -1.2500],\n        [ 1.2346,  2.0000]], shape=[2, 2])");
+        assert_eq!(
+            t.to_string(),
+            "tensor([[ 0.5000, -1.2500],\n        [ 1.2346,  2.0000]], shape=[2, 2])"
+        );
     }
 
     #[test]
@@ -488,7 +500,10 @@ mod tests {
     #[test]
     fn display_pads_to_the_width_of_the_nonzero_finite_values_only() {
         let t = Tensor::from_vec(vec![1.0, f32::NEG_INFINITY, 1.0, 1.0], [2, 2]);
-        assert_eq!(t.to_string(), "tensor([[1., -inf],\n        [1., 1.]], shape=[2, 2])");
+        assert_eq!(
+            t.to_string(),
+            "tensor([[1., -inf],\n        [1., 1.]], shape=[2, 2])"
+        );
         let t = Tensor::from_vec(vec![0.0, f32::NAN], [2]);
         assert_eq!(t.to_string(), "tensor([0., nan], shape=[2])");
     }
@@ -509,7 +524,10 @@ mod tests {
     #[test]
     fn display_summarises_large_tensors() {
         let t = Tensor::from_vec((1000..3000).map(|x| x as f32).collect(), [2000]);
-        assert_eq!(t.to_string(), "tensor([1000., 1001., 1002.,  ..., 2997., 2998., 2999.], shape=[2000])");
+        assert_eq!(
+            t.to_string(),
+            "tensor([1000., 1001., 1002.,  ..., 2997., 2998., 2999.], shape=[2000])"
+        );
         // Values spanning more than three orders of magnitude switch to e-notation.
         let t = Tensor::from_vec((0..2000).map(|x| x as f32).collect(), [2000]);
         assert!(t.to_string().starts_with("tensor([0.0000e+00, 1.0000e+00,"), "{t}");

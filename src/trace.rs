@@ -29,7 +29,8 @@ impl Tape {
             if let Some(label) = n.label {
                 title.push_str(&format!(" {label}"));
             }
-            let mut fields = vec![dot_escape(&title), dot_escape(&n.value.shape().to_string())];
+            let mut fields =
+                vec![dot_escape(&title), dot_escape(&n.value.shape().to_string())];
             if let Some(g) = grads.and_then(|g| g.by_id(n.id)) {
                 fields.push(dot_escape(&format!("|grad| = {:.4}", g.norm())));
             }
@@ -70,7 +71,8 @@ impl Tape {
     /// when `grads` is `None`). Non-finite numbers, which JSON cannot
     /// write, appear as the strings `"inf"`, `"-inf"` and `"nan"`.
     pub fn to_json(&self, grads: Option<&Grads>) -> String {
-        let mut out = String::from("{\"format\": \"resgrad-trace\", \"version\": 2, \"nodes\": [");
+        let mut out =
+            String::from("{\"format\": \"resgrad-trace\", \"version\": 2, \"nodes\": [");
         let mut first = true;
         self.for_each_node(|n| {
             if !first {

@@ -11,7 +11,8 @@ use resgrad::nn::{Ctx, Linear, Module, Params};
 use resgrad::{Backward, Rng, Tape, Tensor};
 
 #[test]
-fn the_first_op_to_make_a_non_finite_value_in_the_forward_pass_is_named_with_its_listing_line() {
+fn the_first_op_to_make_a_non_finite_value_in_the_forward_pass_is_named_with_its_listing_line()
+ {
     let tape = Tape::new();
     tape.set_detect_anomaly(true);
     let x = tape.leaf(Tensor::from_vec(vec![1.0, 0.0, 2.0], [3]));
@@ -24,9 +25,21 @@ fn the_first_op_to_make_a_non_finite_value_in_the_forward_pass_is_named_with_its
         "{m}"
     );
     assert!(m.contains("#2 log [3] <- #1"), "the listing line: {m}");
-    assert!(m.contains("output: min 0.6931472, max 1.3862944 over 2 finite, 0 NaN, 1 ±inf, of 3"), "{m}");
-    assert!(m.contains("input #1 [3]: min 0, max 4 over 3 finite, 0 NaN, 0 ±inf, of 3"), "{m}");
-    assert_eq!(tape.to_string().lines().nth(1), Some("#1 scale(2) [3] <- #0"), "the tape listing agrees");
+    assert!(
+        m.contains(
+            "output: min 0.6931472, max 1.3862944 over 2 finite, 0 NaN, 1 ±inf, of 3"
+        ),
+        "{m}"
+    );
+    assert!(
+        m.contains("input #1 [3]: min 0, max 4 over 3 finite, 0 NaN, 0 ±inf, of 3"),
+        "{m}"
+    );
+    assert_eq!(
+        tape.to_string().lines().nth(1),
+        Some("#1 scale(2) [3] <- #0"),
+        "the tape listing agrees"
+    );
 }
 
 #[test]
@@ -127,13 +140,18 @@ fn a_custom_rule_returning_nan_is_caught_at_its_own_node() {
 
 #[test]
 fn value_stats_count_each_kind_and_range_over_finite_values() {
-    let s =
-        ValueStats::of(&Tensor::from_vec(vec![1.0, f32::NAN, -3.0, f32::INFINITY, f32::NEG_INFINITY], [5]));
+    let s = ValueStats::of(&Tensor::from_vec(
+        vec![1.0, f32::NAN, -3.0, f32::INFINITY, f32::NEG_INFINITY],
+        [5],
+    ));
     assert_eq!((s.min, s.max, s.finite, s.nan, s.inf), (-3.0, 1.0, 2, 1, 2));
     assert_eq!(s.to_string(), "min -3, max 1 over 2 finite, 1 NaN, 2 ±inf, of 5");
     // Very large and very small magnitudes print in scientific notation.
     let s = ValueStats::of(&Tensor::from_vec(vec![-3e38, 1e-45, 1234567.0], [3]));
-    assert_eq!(s.to_string(), "min -3e38, max 1234567 over 3 finite, 0 NaN, 0 ±inf, of 3");
+    assert_eq!(
+        s.to_string(),
+        "min -3e38, max 1234567 over 3 finite, 0 NaN, 0 ±inf, of 3"
+    );
     let s = ValueStats::of(&Tensor::from_vec(vec![1e-45, 2.5e-6], [2]));
     assert_eq!(s.to_string(), "min 1e-45, max 2.5e-6 over 2 finite, 0 NaN, 0 ±inf, of 2");
 }
@@ -161,5 +179,8 @@ fn an_op_without_inputs_that_makes_infinity_on_purpose_is_not_reported() {
     let m = panic_message(|| {
         let _ = tape.push(Tensor::full([2], f32::NAN), &[], Fill);
     });
-    assert!(m.contains("anomaly: #1 fill turned finite inputs into 2 non-finite values"), "{m}");
+    assert!(
+        m.contains("anomaly: #1 fill turned finite inputs into 2 non-finite values"),
+        "{m}"
+    );
 }

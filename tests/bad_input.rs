@@ -6,7 +6,10 @@
 mod common;
 
 use common::{panic_location, panic_message};
-use resgrad::nn::{Ctx, EncoderLayerConfig, LayerNorm, MultiHeadAttention, Params, TransformerEncoderLayer};
+use resgrad::nn::{
+    Ctx, EncoderLayerConfig, LayerNorm, MultiHeadAttention, Params,
+    TransformerEncoderLayer,
+};
 use resgrad::optim::{AdamW, Optimizer, Sgd};
 use resgrad::{Rng, Shape, Tape, Tensor};
 
@@ -14,8 +17,12 @@ use resgrad::{Rng, Shape, Tape, Tensor};
 /// the caller's line, not one inside the engine.
 #[track_caller]
 fn assert_between(at: &str, before: u32, after: u32) {
-    let line: u32 = at.strip_prefix("tests/bad_input.rs:").and_then(|l| l.parse().ok()).unwrap_or(0);
-    assert!(before < line && line < after, "the panic points at {at}, not at the caller's line");
+    let line: u32 =
+        at.strip_prefix("tests/bad_input.rs:").and_then(|l| l.parse().ok()).unwrap_or(0);
+    assert!(
+        before < line && line < after,
+        "the panic points at {at}, not at the caller's line"
+    );
 }
 
 /// Asserts that the message holds every one of `parts`.
@@ -31,7 +38,10 @@ fn data_that_does_not_fill_the_shape_says_both_counts() {
     let m = panic_message(|| {
         let _ = Tensor::from_vec(vec![1.0; 5], [2, 3]);
     });
-    says(&m, &["5 values cannot fill shape [2, 3], which holds 6", "pass exactly 6 values"]);
+    says(
+        &m,
+        &["5 values cannot fill shape [2, 3], which holds 6", "pass exactly 6 values"],
+    );
     let before = line!();
     let at = panic_location(|| {
         let _ = Tensor::from_vec(vec![1.0; 5], [2, 3]);
@@ -44,7 +54,10 @@ fn a_shape_whose_size_overflows_says_so_instead_of_wrapping() {
     let m = panic_message(|| {
         let _ = Shape::new(&[1 << 40, 1 << 40]);
     });
-    says(&m, &["holds more elements than a usize can count", "[1099511627776, 1099511627776]"]);
+    says(
+        &m,
+        &["holds more elements than a usize can count", "[1099511627776, 1099511627776]"],
+    );
     let m = panic_message(|| {
         let _ = Tensor::zeros([usize::MAX, 2]);
     });
@@ -99,11 +112,20 @@ fn a_class_target_out_of_range_names_the_row_the_target_and_the_classes() {
     let m = panic_message(|| {
         let _ = logits.cross_entropy(&[0, 4, 1]);
     });
-    says(&m, &["target 4 at row 1 is out of range for 4 classes (0..4)", "counted from 0"]);
+    says(
+        &m,
+        &["target 4 at row 1 is out of range for 4 classes (0..4)", "counted from 0"],
+    );
     let m = panic_message(|| {
         let _ = logits.cross_entropy(&[0, 1]);
     });
-    says(&m, &["2 targets for logits of shape [3, 4] (3 rows of 4 classes)", "one class index per row"]);
+    says(
+        &m,
+        &[
+            "2 targets for logits of shape [3, 4] (3 rows of 4 classes)",
+            "one class index per row",
+        ],
+    );
 }
 
 #[test]
@@ -134,11 +156,13 @@ fn a_head_count_that_does_not_divide_the_width_suggests_divisors() {
     let mut params = Params::new();
     let mut rng = Rng::new(0);
     let m = panic_message(|| {
-        let _ = MultiHeadAttention::new(&mut params.scope("a"), 10, 4, 0.0, true, &mut rng);
+        let _ =
+            MultiHeadAttention::new(&mut params.scope("a"), 10, 4, 0.0, true, &mut rng);
     });
     says(&m, &["embed_dim 10 is not divisible by num_heads 4", "pick a divisor of 10"]);
     let m = panic_message(|| {
-        let _ = MultiHeadAttention::new(&mut params.scope("b"), 8, 0, 0.0, true, &mut rng);
+        let _ =
+            MultiHeadAttention::new(&mut params.scope("b"), 8, 0, 0.0, true, &mut rng);
     });
     says(&m, &["num_heads 0"]);
 }
@@ -187,7 +211,14 @@ fn backward_from_a_non_scalar_asks_for_a_reduction_or_an_upstream_gradient() {
     let m = panic_message(|| {
         let _ = tape.backward(y);
     });
-    says(&m, &["shape [2, 3] (6 elements)", "reduce it first (.sum() or .mean())", "backward_with"]);
+    says(
+        &m,
+        &[
+            "shape [2, 3] (6 elements)",
+            "reduce it first (.sum() or .mean())",
+            "backward_with",
+        ],
+    );
     let m = panic_message(|| {
         let _ = tape.backward_with(y, Tensor::ones([3, 2]));
     });
@@ -220,5 +251,11 @@ fn an_optimizer_given_gradients_that_do_not_match_its_parameters_says_which() {
     let loss2 = ctx2.param(other.find("w").unwrap()).sum();
     let grads2 = ctx2.param_grads(&tape2.backward(loss2));
     let m = panic_message(|| opt.step(&mut other, &grads2));
-    says(&m, &["this optimiser holds state for a different Params store", "make a new optimiser"]);
+    says(
+        &m,
+        &[
+            "this optimiser holds state for a different Params store",
+            "make a new optimiser",
+        ],
+    );
 }

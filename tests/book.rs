@@ -69,7 +69,9 @@ fn find_includes(text: &str) -> Vec<Include> {
             if escaped {
                 continue;
             }
-            let Some(spec) = body.strip_prefix("include").or_else(|| body.strip_prefix("rustdoc_include"))
+            let Some(spec) = body
+                .strip_prefix("include")
+                .or_else(|| body.strip_prefix("rustdoc_include"))
             else {
                 continue;
             };
@@ -78,8 +80,12 @@ fn find_includes(text: &str) -> Vec<Include> {
             let path = parts.next().unwrap_or_default().to_string();
             let selector = match (parts.next(), parts.next()) {
                 (None, _) => Selector::Whole,
-                (Some(a), None) if !a.is_empty() && a.parse::<usize>().is_err() => Selector::Anchor(a.into()),
-                (Some(a), b) => Selector::Lines(a.parse().ok(), b.and_then(|b| b.parse().ok())),
+                (Some(a), None) if !a.is_empty() && a.parse::<usize>().is_err() => {
+                    Selector::Anchor(a.into())
+                }
+                (Some(a), b) => {
+                    Selector::Lines(a.parse().ok(), b.and_then(|b| b.parse().ok()))
+                }
             };
             out.push(Include { line: index + 1, path, selector });
         }
@@ -94,15 +100,25 @@ fn anchored_region(source: &str, anchor: &str) -> Result<Vec<String>, String> {
     let is_marker = |line: &str, kind: &str| -> bool {
         line.find(kind).is_some_and(|i| {
             let name = line[i + kind.len()..].trim_start();
-            let name: String =
-                name.chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '-').collect();
+            let name: String = name
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '-')
+                .collect();
             name == anchor
         })
     };
-    let starts: Vec<usize> =
-        source.lines().enumerate().filter(|(_, l)| is_marker(l, "ANCHOR:")).map(|(i, _)| i).collect();
-    let ends: Vec<usize> =
-        source.lines().enumerate().filter(|(_, l)| is_marker(l, "ANCHOR_END:")).map(|(i, _)| i).collect();
+    let starts: Vec<usize> = source
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| is_marker(l, "ANCHOR:"))
+        .map(|(i, _)| i)
+        .collect();
+    let ends: Vec<usize> = source
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| is_marker(l, "ANCHOR_END:"))
+        .map(|(i, _)| i)
+        .collect();
     match (starts.as_slice(), ends.as_slice()) {
         ([], _) => Err(format!("no `ANCHOR: {anchor}` line")),
         (_, []) => Err(format!("`ANCHOR: {anchor}` has no `ANCHOR_END: {anchor}`")),
@@ -120,9 +136,11 @@ fn anchored_region(source: &str, anchor: &str) -> Result<Vec<String>, String> {
                 Ok(region)
             }
         }
-        ([s], [e]) => {
-            Err(format!("`ANCHOR_END: {anchor}` (line {}) comes before its start (line {})", e + 1, s + 1))
-        }
+        ([s], [e]) => Err(format!(
+            "`ANCHOR_END: {anchor}` (line {}) comes before its start (line {})",
+            e + 1,
+            s + 1
+        )),
         _ => Err(format!(
             "`{anchor}` is marked {} times (start) and {} times (end); it must be once",
             starts.len(),
@@ -154,7 +172,15 @@ fn check_include(chapter: &Path, inc: &Include) -> Option<String> {
     let Ok(relative) = target.strip_prefix(&root) else {
         return Some(format!("`{}` points outside the repository", inc.path));
     };
-    let allowed = ["src", "examples", "tests", "lab", "exercises", "book/src/output", "book/src/figures"];
+    let allowed = [
+        "src",
+        "examples",
+        "tests",
+        "lab",
+        "exercises",
+        "book/src/output",
+        "book/src/figures",
+    ];
     if !allowed.iter().any(|a| relative.starts_with(a)) {
         return Some(format!(
             "`{}` resolves to {}, outside {allowed:?}: code comes from compiled files, output from runs",
@@ -164,13 +190,19 @@ fn check_include(chapter: &Path, inc: &Include) -> Option<String> {
     }
     let source = match std::fs::read_to_string(&target) {
         Ok(s) => s,
-        Err(e) => return Some(format!("`{}` resolves to {}: {e}", inc.path, relative.display())),
+        Err(e) => {
+            return Some(format!(
+                "`{}` resolves to {}: {e}",
+                inc.path,
+                relative.display()
+            ));
+        }
     };
     let is_code = relative.extension().is_some_and(|e| e == "rs");
     match &inc.selector {
-        Selector::Anchor(anchor) => {
-            anchored_region(&source, anchor).err().map(|e| format!("{}: {e}", relative.display()))
-        }
+        Selector::Anchor(anchor) => anchored_region(&source, anchor)
+            .err()
+            .map(|e| format!("{}: {e}", relative.display())),
         Selector::Lines(..) if is_code => Some(format!(
             "`{}` selects Rust code by line numbers, which drift; mark the region with // ANCHOR: name",
             inc.path
@@ -178,10 +210,13 @@ fn check_include(chapter: &Path, inc: &Include) -> Option<String> {
         Selector::Lines(start, end) => {
             let lines = source.lines().count();
             let (s, e) = (start.unwrap_or(1), end.unwrap_or(lines));
-            (s == 0 || s > e || e > lines)
-                .then(|| format!("`{}` asks for lines {s}..{e} of a {lines}-line file", inc.path))
+            (s == 0 || s > e || e > lines).then(|| {
+                format!("`{}` asks for lines {s}..{e} of a {lines}-line file", inc.path)
+            })
         }
-        Selector::Whole if source.trim().is_empty() => Some(format!("`{}` is empty", inc.path)),
+        Selector::Whole if source.trim().is_empty() => {
+            Some(format!("`{}` is empty", inc.path))
+        }
         Selector::Whole if is_code => Some(format!(
             "`{}` includes a whole Rust file; show an anchored region instead (// ANCHOR: name)",
             inc.path
@@ -199,12 +234,21 @@ fn every_include_names_an_existing_file_and_a_non_empty_anchor() {
         for inc in find_includes(&text) {
             count += 1;
             if let Some(p) = check_include(&chapter, &inc) {
-                let shown = chapter.strip_prefix(repo_root()).unwrap_or(&chapter).display().to_string();
+                let shown = chapter
+                    .strip_prefix(repo_root())
+                    .unwrap_or(&chapter)
+                    .display()
+                    .to_string();
                 problems.push(format!("{shown}:{}: {p}", inc.line));
             }
         }
     }
-    assert!(problems.is_empty(), "{} broken include(s):\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} broken include(s):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
     assert!(count > 0, "the book includes nothing; the check would pass vacuously");
 }
 
@@ -219,16 +263,26 @@ fn code_blocks(text: &str) -> Vec<(usize, String, Vec<String>)> {
                 for fence in ["```", "~~~"] {
                     if let Some(info) = trimmed.strip_prefix(fence) {
                         let width = fence.len()
-                            + info.chars().take_while(|&c| c == fence.as_bytes()[0] as char).count();
-                        let info = info.trim_start_matches(fence.as_bytes()[0] as char).trim().to_string();
-                        open = Some((i + 1, trimmed[..width].to_string(), info, Vec::new()));
+                            + info
+                                .chars()
+                                .take_while(|&c| c == fence.as_bytes()[0] as char)
+                                .count();
+                        let info = info
+                            .trim_start_matches(fence.as_bytes()[0] as char)
+                            .trim()
+                            .to_string();
+                        open =
+                            Some((i + 1, trimmed[..width].to_string(), info, Vec::new()));
                         break;
                     }
                 }
             }
             Some((start, fence, info, body)) => {
                 if trimmed.starts_with(fence.as_str())
-                    && trimmed.trim_start_matches(fence.as_bytes()[0] as char).trim().is_empty()
+                    && trimmed
+                        .trim_start_matches(fence.as_bytes()[0] as char)
+                        .trim()
+                        .is_empty()
                 {
                     out.push((*start, std::mem::take(info), std::mem::take(body)));
                     open = None;
@@ -248,7 +302,9 @@ fn code_blocks(text: &str) -> Vec<(usize, String, Vec<String>)> {
 fn is_command(line: &str) -> bool {
     let line = line.trim();
     line.is_empty()
-        || ["cargo ", "tools/", "bash ", "mdbook ", "git ", "python3 "].iter().any(|p| line.starts_with(p))
+        || ["cargo ", "tools/", "bash ", "mdbook ", "git ", "python3 "]
+            .iter()
+            .any(|p| line.starts_with(p))
 }
 
 #[test]
@@ -256,7 +312,8 @@ fn code_reaches_the_book_only_through_includes() {
     let mut problems = Vec::new();
     for chapter in chapters() {
         let text = std::fs::read_to_string(&chapter).expect("chapter is UTF-8");
-        let shown = chapter.strip_prefix(repo_root()).unwrap_or(&chapter).display().to_string();
+        let shown =
+            chapter.strip_prefix(repo_root()).unwrap_or(&chapter).display().to_string();
         for (line, info, body) in code_blocks(&text) {
             let ok = if info.split([',', ' ']).next() == Some("sh") {
                 body.iter().all(|l| is_command(l))
@@ -287,7 +344,13 @@ fn image_paths(text: &str) -> Vec<String> {
         let after = &rest[i + 2..];
         if let Some(end) = after.find(')') {
             if is_image {
-                out.push(after[..end].split_whitespace().next().unwrap_or_default().to_string());
+                out.push(
+                    after[..end]
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or_default()
+                        .to_string(),
+                );
             }
         }
         rest = after;
@@ -310,13 +373,22 @@ fn every_image_the_book_shows_exists() {
     for chapter in chapters() {
         let text = std::fs::read_to_string(&chapter).expect("chapter is UTF-8");
         for path in image_paths(&text) {
-            if path.starts_with("http:") || path.starts_with("https:") || path.starts_with("//") {
-                problems.push(format!("{}: `{path}` would be fetched from the network", chapter.display()));
+            if path.starts_with("http:")
+                || path.starts_with("https:")
+                || path.starts_with("//")
+            {
+                problems.push(format!(
+                    "{}: `{path}` would be fetched from the network",
+                    chapter.display()
+                ));
                 continue;
             }
             count += 1;
             if !resolve(&chapter, &path).is_file() {
-                problems.push(format!("{}: image `{path}` does not exist", chapter.display()));
+                problems.push(format!(
+                    "{}: image `{path}` does not exist",
+                    chapter.display()
+                ));
             }
         }
     }
@@ -327,12 +399,16 @@ fn every_image_the_book_shows_exists() {
 #[test]
 fn every_chapter_in_the_summary_exists_and_every_chapter_is_in_the_summary() {
     let src = repo_root().join("book/src");
-    let summary = std::fs::read_to_string(src.join("SUMMARY.md")).expect("book/src/SUMMARY.md");
+    let summary =
+        std::fs::read_to_string(src.join("SUMMARY.md")).expect("book/src/SUMMARY.md");
     let mut listed = BTreeSet::new();
     for line in summary.lines() {
         if let (Some(a), Some(b)) = (line.find("]("), line.rfind(')')) {
             let target = &line[a + 2..b];
-            assert!(src.join(target).is_file(), "SUMMARY.md names {target}, which does not exist");
+            assert!(
+                src.join(target).is_file(),
+                "SUMMARY.md names {target}, which does not exist"
+            );
             listed.insert(src.join(target));
         }
     }
@@ -356,10 +432,22 @@ fn the_include_finder_reads_anchors_line_ranges_and_skips_escaped_includes() {
     assert_eq!(
         find_includes(text),
         vec![
-            Include { line: 1, path: "../../src/tape.rs".into(), selector: Selector::Anchor("push".into()) },
+            Include {
+                line: 1,
+                path: "../../src/tape.rs".into(),
+                selector: Selector::Anchor("push".into())
+            },
             Include { line: 3, path: "out.txt".into(), selector: Selector::Whole },
-            Include { line: 3, path: "f.rs".into(), selector: Selector::Lines(Some(3), Some(9)) },
-            Include { line: 4, path: "g.rs".into(), selector: Selector::Lines(None, Some(4)) },
+            Include {
+                line: 3,
+                path: "f.rs".into(),
+                selector: Selector::Lines(Some(3), Some(9))
+            },
+            Include {
+                line: 4,
+                path: "g.rs".into(),
+                selector: Selector::Lines(None, Some(4))
+            },
         ]
     );
 }
@@ -372,27 +460,48 @@ fn a_missing_empty_unclosed_or_doubled_anchor_is_reported() {
     assert_eq!(anchored_region(source, "good"), Ok(vec!["let x = 1;".to_string()]));
     assert!(anchored_region(source, "inner").unwrap_err().contains("empty"));
     assert!(anchored_region(source, "empty").unwrap_err().contains("empty"));
-    assert!(anchored_region(source, "missing").unwrap_err().contains("no `ANCHOR: missing`"));
-    assert!(anchored_region(source, "open").unwrap_err().contains("no `ANCHOR_END: open`"));
+    assert!(
+        anchored_region(source, "missing").unwrap_err().contains("no `ANCHOR: missing`")
+    );
+    assert!(
+        anchored_region(source, "open").unwrap_err().contains("no `ANCHOR_END: open`")
+    );
     assert!(anchored_region(source, "twice").unwrap_err().contains("2 times"));
     // `good_more` must not match `good`.
-    assert!(anchored_region("// ANCHOR: good_more\nx\n// ANCHOR_END: good_more\n", "good").is_err());
+    assert!(
+        anchored_region("// ANCHOR: good_more\nx\n// ANCHOR_END: good_more\n", "good")
+            .is_err()
+    );
 }
 
 #[test]
 fn a_broken_include_is_reported_with_its_reason() {
     let chapter = repo_root().join("book/src/residual/index.md");
     let inc = |path: &str, selector| Include { line: 1, path: path.into(), selector };
-    let missing = check_include(&chapter, &inc("../../../src/no_such_file.rs", Selector::Anchor("x".into())));
+    let missing = check_include(
+        &chapter,
+        &inc("../../../src/no_such_file.rs", Selector::Anchor("x".into())),
+    );
     assert!(missing.unwrap().contains("No such file"));
-    let no_anchor =
-        check_include(&chapter, &inc("../../../src/tape.rs", Selector::Anchor("no_such_anchor".into())));
+    let no_anchor = check_include(
+        &chapter,
+        &inc("../../../src/tape.rs", Selector::Anchor("no_such_anchor".into())),
+    );
     assert!(no_anchor.unwrap().contains("no `ANCHOR: no_such_anchor`"));
-    let by_lines = check_include(&chapter, &inc("../../../src/tape.rs", Selector::Lines(Some(1), Some(3))));
+    let by_lines = check_include(
+        &chapter,
+        &inc("../../../src/tape.rs", Selector::Lines(Some(1), Some(3))),
+    );
     assert!(by_lines.unwrap().contains("line numbers"));
     let outside = check_include(&chapter, &inc("../../../Cargo.toml", Selector::Whole));
     assert!(outside.unwrap().contains("outside"));
-    assert_eq!(check_include(&chapter, &inc("../../../src/tape.rs", Selector::Anchor("push".into()))), None);
+    assert_eq!(
+        check_include(
+            &chapter,
+            &inc("../../../src/tape.rs", Selector::Anchor("push".into()))
+        ),
+        None
+    );
 }
 
 #[test]
@@ -400,7 +509,10 @@ fn a_code_block_with_pasted_code_is_found() {
     let text = "text\n```rust,ignore\n{{#include ../src/a.rs:a}}\n```\n\n````text\nlet pasted = 1;\n````\n```sh\ncargo test\n```\n";
     let blocks = code_blocks(text);
     assert_eq!(blocks.len(), 3);
-    assert_eq!(blocks[0], (2, "rust,ignore".to_string(), vec!["{{#include ../src/a.rs:a}}".to_string()]));
+    assert_eq!(
+        blocks[0],
+        (2, "rust,ignore".to_string(), vec!["{{#include ../src/a.rs:a}}".to_string()])
+    );
     assert_eq!(blocks[1].2, vec!["let pasted = 1;".to_string()]);
     assert!(is_command("cargo test") && !is_command("let x = 1;"));
 }
@@ -435,7 +547,9 @@ fn check_cargo_command(root: &Path, line: &str) -> Vec<String> {
     let mut files = Vec::new();
     let mut filter = None;
     // `-p exercises` runs that crate's tests: `--test add` is exercises/tests/add.rs.
-    let exercises = words.windows(2).any(|w| matches!(w[0], "-p" | "--package") && w[1] == "exercises");
+    let exercises = words
+        .windows(2)
+        .any(|w| matches!(w[0], "-p" | "--package") && w[1] == "exercises");
     let mut i = 2;
     while i < words.len() && words[i] != "--" {
         let (word, next) = (words[i], words.get(i + 1).copied());
@@ -454,9 +568,14 @@ fn check_cargo_command(root: &Path, line: &str) -> Vec<String> {
         };
         let name = next.unwrap_or_default();
         if !dirs.is_empty() {
-            match dirs.iter().map(|d| root.join(format!("{d}/{name}.rs"))).find(|p| p.is_file()) {
+            match dirs
+                .iter()
+                .map(|d| root.join(format!("{d}/{name}.rs")))
+                .find(|p| p.is_file())
+            {
                 Some(path) => files.push(path),
-                None => problems.push(format!("`{line}`: no {word} target `{name}` in {dirs:?}")),
+                None => problems
+                    .push(format!("`{line}`: no {word} target `{name}` in {dirs:?}")),
             }
         }
         i += 2;
@@ -464,10 +583,14 @@ fn check_cargo_command(root: &Path, line: &str) -> Vec<String> {
     if let Some(filter) = filter {
         let names_a_test = files.iter().any(|path| {
             let source = std::fs::read_to_string(path).unwrap_or_default();
-            source.lines().any(|l| l.trim_start().starts_with("fn ") && l.contains(filter))
+            source
+                .lines()
+                .any(|l| l.trim_start().starts_with("fn ") && l.contains(filter))
         });
         if !files.is_empty() && !names_a_test {
-            problems.push(format!("`{line}`: the filter `{filter}` matches no test function"));
+            problems.push(format!(
+                "`{line}`: the filter `{filter}` matches no test function"
+            ));
         }
     }
     problems
@@ -490,7 +613,9 @@ fn every_cargo_command_in_the_book_names_a_real_target() {
             for command in body.iter().filter(|l| l.starts_with("cargo ")) {
                 commands += 1;
                 problems.extend(
-                    check_cargo_command(&root, command).into_iter().map(|p| format!("{shown}:{line}: {p}")),
+                    check_cargo_command(&root, command)
+                        .into_iter()
+                        .map(|p| format!("{shown}:{line}: {p}")),
                 );
             }
         }
@@ -504,11 +629,20 @@ fn a_command_naming_a_missing_target_or_test_is_reported() {
     let root = repo_root();
     assert!(check_cargo_command(&root, "cargo test --test ops layer_norm").is_empty());
     assert!(
-        check_cargo_command(&root, "cargo run --release --example 03_vanishing_gradients -- --quick")
-            .is_empty()
+        check_cargo_command(
+            &root,
+            "cargo run --release --example 03_vanishing_gradients -- --quick"
+        )
+        .is_empty()
     );
-    assert_eq!(check_cargo_command(&root, "cargo test --test experiments_depth euler").len(), 1);
-    assert_eq!(check_cargo_command(&root, "cargo test --test ops no_such_test_anywhere").len(), 1);
+    assert_eq!(
+        check_cargo_command(&root, "cargo test --test experiments_depth euler").len(),
+        1
+    );
+    assert_eq!(
+        check_cargo_command(&root, "cargo test --test ops no_such_test_anywhere").len(),
+        1
+    );
     assert_eq!(check_cargo_command(&root, "cargo run --example 99_missing").len(), 1);
     assert!(check_cargo_command(&root, "cargo test -p exercises --test add").is_empty());
     assert_eq!(check_cargo_command(&root, "cargo test -p exercises --test ops").len(), 1);
@@ -517,15 +651,22 @@ fn a_command_naming_a_missing_target_or_test_is_reported() {
 #[test]
 fn the_concept_table_names_real_examples_and_tests() {
     let root = repo_root();
-    let intro = std::fs::read_to_string(root.join("book/src/introduction.md")).expect("introduction.md");
+    let intro = std::fs::read_to_string(root.join("book/src/introduction.md"))
+        .expect("introduction.md");
     // The concept table is the one inside <div class="concept-map">.
-    let start = intro.find("<div class=\"concept-map\">").expect("the concept map's <div>");
-    let table = &intro[start..start + intro[start..].find("</div>").expect("the concept map's </div>")];
-    let rows: Vec<&str> =
-        table.lines().filter(|l| l.starts_with('|') && !l.starts_with("|---")).skip(1).collect();
+    let start =
+        intro.find("<div class=\"concept-map\">").expect("the concept map's <div>");
+    let table = &intro
+        [start..start + intro[start..].find("</div>").expect("the concept map's </div>")];
+    let rows: Vec<&str> = table
+        .lines()
+        .filter(|l| l.starts_with('|') && !l.starts_with("|---"))
+        .skip(1)
+        .collect();
     assert!(rows.len() >= 20, "the concept table has only {} rows", rows.len());
-    let ticked =
-        |cell: &str| -> Vec<String> { cell.split('`').skip(1).step_by(2).map(str::to_string).collect() };
+    let ticked = |cell: &str| -> Vec<String> {
+        cell.split('`').skip(1).step_by(2).map(str::to_string).collect()
+    };
     let (mut examples, mut tests) = (0, 0);
     for row in rows {
         let cells: Vec<&str> = row.split('|').map(str::trim).collect();
@@ -535,25 +676,40 @@ fn the_concept_table_names_real_examples_and_tests() {
             let found = ["examples", "lab/examples"]
                 .iter()
                 .any(|dir| root.join(format!("{dir}/{example}.rs")).is_file());
-            assert!(found, "no example {example} in examples/ or lab/examples/ (row: {row})");
+            assert!(
+                found,
+                "no example {example} in examples/ or lab/examples/ (row: {row})"
+            );
         }
         let mut file = None;
         for item in ticked(cells[4]) {
             if item.ends_with(".rs") {
                 // A bare name is a file in tests/; a path is from the repository root.
-                let path = if item.contains('/') { root.join(&item) } else { root.join("tests").join(&item) };
+                let path = if item.contains('/') {
+                    root.join(&item)
+                } else {
+                    root.join("tests").join(&item)
+                };
                 file = Some(
-                    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+                    std::fs::read_to_string(&path)
+                        .unwrap_or_else(|e| panic!("{}: {e}", path.display())),
                 );
             } else {
                 tests += 1;
-                let source =
-                    file.as_ref().unwrap_or_else(|| panic!("`{item}` comes before any test file in: {row}"));
-                assert!(source.contains(&format!("fn {item}(")), "no test `{item}` in its file (row: {row})");
+                let source = file.as_ref().unwrap_or_else(|| {
+                    panic!("`{item}` comes before any test file in: {row}")
+                });
+                assert!(
+                    source.contains(&format!("fn {item}(")),
+                    "no test `{item}` in its file (row: {row})"
+                );
             }
         }
     }
-    assert!(examples > 10 && tests > 20, "the table names {examples} examples and {tests} tests");
+    assert!(
+        examples > 10 && tests > 20,
+        "the table names {examples} examples and {tests} tests"
+    );
 }
 
 /// The numbers in `text` that look measured: decimals with at least three
@@ -579,7 +735,9 @@ fn quoted_numbers(text: &str) -> Vec<String> {
     while i < bytes.len() {
         let starts_number = bytes[i].is_ascii_digit()
             && (i == 0
-                || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_' || bytes[i - 1] == b'.'));
+                || !(bytes[i - 1].is_ascii_alphanumeric()
+                    || bytes[i - 1] == b'_'
+                    || bytes[i - 1] == b'.'));
         if !starts_number {
             i += 1;
             continue;
@@ -601,7 +759,9 @@ fn quoted_numbers(text: &str) -> Vec<String> {
         if i + 1 < bytes.len()
             && bytes[i] == b'e'
             && (bytes[i + 1].is_ascii_digit()
-                || (bytes[i + 1] == b'-' && i + 2 < bytes.len() && bytes[i + 2].is_ascii_digit()))
+                || (bytes[i + 1] == b'-'
+                    && i + 2 < bytes.len()
+                    && bytes[i + 2].is_ascii_digit()))
         {
             scientific = has_point; // 2.451e-5 is a measured figure; 1e-5 is a setting
             i += 2;
@@ -635,8 +795,10 @@ fn every_measured_number_the_prose_quotes_comes_from_a_run() {
     let root = repo_root();
     let mut runs = String::new();
     for dir in ["book/src/output", "book/src/figures"] {
-        let mut files: Vec<_> =
-            std::fs::read_dir(root.join(dir)).expect(dir).map(|e| e.expect("entry").path()).collect();
+        let mut files: Vec<_> = std::fs::read_dir(root.join(dir))
+            .expect(dir)
+            .map(|e| e.expect("entry").path())
+            .collect();
         files.sort();
         for f in files {
             if f.extension().is_some_and(|e| e == "txt" || e == "csv") {
@@ -652,7 +814,9 @@ fn every_measured_number_the_prose_quotes_comes_from_a_run() {
         let exempt: Vec<&str> = text
             .split("<!-- not measured:")
             .skip(1)
-            .flat_map(|rest| rest.split("-->").next().unwrap_or_default().split_whitespace())
+            .flat_map(|rest| {
+                rest.split("-->").next().unwrap_or_default().split_whitespace()
+            })
             .collect();
         for number in quoted_numbers(&text) {
             checked += 1;
@@ -663,11 +827,13 @@ fn every_measured_number_the_prose_quotes_comes_from_a_run() {
                     && !after.is_some_and(|c| {
                         c.is_ascii_digit()
                             || (c == '.'
-                                && runs[at + number.len() + 1..].starts_with(|d: char| d.is_ascii_digit()))
+                                && runs[at + number.len() + 1..]
+                                    .starts_with(|d: char| d.is_ascii_digit()))
                     })
             });
             if !in_runs && !exempt.contains(&number.as_str()) {
-                let shown = chapter.strip_prefix(&root).unwrap_or(&chapter).display().to_string();
+                let shown =
+                    chapter.strip_prefix(&root).unwrap_or(&chapter).display().to_string();
                 problems.push(format!("{shown}: {number}"));
             }
         }
@@ -679,7 +845,10 @@ fn every_measured_number_the_prose_quotes_comes_from_a_run() {
         problems.len(),
         problems.join("\n  ")
     );
-    assert!(checked > 0, "the book quotes no measured number; the check would pass vacuously");
+    assert!(
+        checked > 0,
+        "the book quotes no measured number; the check would pass vacuously"
+    );
 }
 
 #[test]

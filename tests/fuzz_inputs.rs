@@ -14,7 +14,8 @@ use std::path::PathBuf;
 
 /// The committed inputs of one target, sorted by name.
 fn inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz_inputs").join(target);
+    let dir =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz_inputs").join(target);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
         .map(|entry| entry.unwrap().path())

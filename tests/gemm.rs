@@ -43,15 +43,18 @@ fn check(
     kernels::matmul_reference(a, b, &mut expected, m, k, n);
     let a_store = if a_t { transposed(a, m, k) } else { a.to_vec() };
     let b_store = if b_t { transposed(b, k, n) } else { b.to_vec() };
-    let a_view = if a_t { MatRef::new(&a_store, k, m).t() } else { MatRef::new(&a_store, m, k) };
-    let b_view = if b_t { MatRef::new(&b_store, n, k).t() } else { MatRef::new(&b_store, k, n) };
+    let a_view =
+        if a_t { MatRef::new(&a_store, k, m).t() } else { MatRef::new(&a_store, m, k) };
+    let b_view =
+        if b_t { MatRef::new(&b_store, n, k).t() } else { MatRef::new(&b_store, k, n) };
     for isa in Isa::all_available() {
         for threads in [1, 2] {
             let mut got = vec![f32::NAN; m * n]; // every element must be written
             gemm_with(a_view, b_view, &mut got, isa, threads);
             for i in 0..m {
                 for j in 0..n {
-                    let abs_sum: f32 = (0..k).map(|p| (a[i * k + p] * b[p * n + j]).abs()).sum();
+                    let abs_sum: f32 =
+                        (0..k).map(|p| (a[i * k + p] * b[p * n + j]).abs()).sum();
                     let (g, e) = (got[i * n + j], expected[i * n + j]);
                     prop_assert!(
                         (g - e).abs() <= order_tolerance(k, abs_sum),
@@ -82,8 +85,14 @@ fn packed_gemm_agrees_with_the_reference_across_every_block_edge() {
     // as three), MC = 48, NC = 2048 and every tile height and width
     // (12 x 32, 6 x 16, 4 x 8), with transposed operands.
     let mut rng = resgrad::Rng::new(5);
-    for &(m, k, n) in &[(13, 1025, 33), (49, 3, 17), (97, 2049, 9), (3, 40, 2049), (7, 1, 1), (200, 300, 40)]
-    {
+    for &(m, k, n) in &[
+        (13, 1025, 33),
+        (49, 3, 17),
+        (97, 2049, 9),
+        (3, 40, 2049),
+        (7, 1, 1),
+        (200, 300, 40),
+    ] {
         let a: Vec<f32> = (0..m * k).map(|_| rng.uniform_in(-1.0, 1.0)).collect();
         let b: Vec<f32> = (0..k * n).map(|_| rng.uniform_in(-1.0, 1.0)).collect();
         for (a_t, b_t) in [(false, false), (false, true), (true, false)] {
@@ -110,12 +119,21 @@ fn the_thread_count_and_the_fused_instruction_sets_give_the_same_bits() {
     for isa in Isa::all_available() {
         let one = run(isa, 1);
         for threads in [2, 3, 8] {
-            assert!(one == run(isa, threads), "{isa:?}: {threads} threads differ from one");
+            assert!(
+                one == run(isa, threads),
+                "{isa:?}: {threads} threads differ from one"
+            );
         }
     }
-    let fused: Vec<Isa> = Isa::all_available().into_iter().filter(|&i| i != Isa::Portable).collect();
+    let fused: Vec<Isa> =
+        Isa::all_available().into_iter().filter(|&i| i != Isa::Portable).collect();
     for pair in fused.windows(2) {
-        assert!(run(pair[0], 1) == run(pair[1], 1), "{:?} and {:?} differ", pair[0], pair[1]);
+        assert!(
+            run(pair[0], 1) == run(pair[1], 1),
+            "{:?} and {:?} differ",
+            pair[0],
+            pair[1]
+        );
     }
 }
 
@@ -148,7 +166,13 @@ fn a_batched_product_spread_over_threads_gives_the_same_bits_forward_and_backwar
         let (y, yt) = (av.matmul(bv), av.matmul_t(av));
         let g = tape.backward_with(y, dy.clone());
         let gt = tape.backward_with(yt, dy.clone());
-        [(*y.value()).clone(), g[av].clone(), g[bv].clone(), (*yt.value()).clone(), gt[av].clone()]
+        [
+            (*y.value()).clone(),
+            g[av].clone(),
+            g[bv].clone(),
+            (*yt.value()).clone(),
+            gt[av].clone(),
+        ]
     };
     let (one, two) = (run(1), run(2));
     resgrad::kernels::set_threads(before);

@@ -9,7 +9,8 @@ use resgrad::{Rng, Tape, Tensor};
 fn gradient_norms_are_reported_per_parameter_and_per_layer() {
     let mut rng = Rng::new(1);
     let mut params = Params::new();
-    let config = EncoderLayerConfig::new(8, 2).dim_feedforward(16).dropout(0.0).batch_first(true);
+    let config =
+        EncoderLayerConfig::new(8, 2).dim_feedforward(16).dropout(0.0).batch_first(true);
     let stack = TransformerEncoder::new(&mut params.scope(""), config, 3, true, &mut rng);
     let tape = Tape::new();
     let ctx = Ctx::eval(&tape, &params);
@@ -20,7 +21,8 @@ fn gradient_norms_are_reported_per_parameter_and_per_layer() {
     assert_eq!(per_param.len(), params.len());
     assert_eq!(per_param[0].0, "layers.0.self_attn.in_proj_weight");
     let g = grads.get(params.find("layers.0.self_attn.in_proj_weight").unwrap()).unwrap();
-    let by_hand = g.data().iter().map(|&v| v as f64 * v as f64).sum::<f64>().sqrt() as f32;
+    let by_hand =
+        g.data().iter().map(|&v| v as f64 * v as f64).sum::<f64>().sqrt() as f32;
     assert_relative_eq!(per_param[0].1, by_hand, max_relative = 1e-6);
     assert!(per_param.iter().all(|(_, n)| *n > 0.0));
 
@@ -28,7 +30,11 @@ fn gradient_norms_are_reported_per_parameter_and_per_layer() {
     let names: Vec<&str> = per_layer.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["layers.0", "layers.1", "layers.2", "norm"]);
     // A layer's norm is the norm of all its parameters' gradients together.
-    let sq: f32 = per_param.iter().filter(|(n, _)| n.starts_with("layers.1.")).map(|(_, g)| g * g).sum();
+    let sq: f32 = per_param
+        .iter()
+        .filter(|(n, _)| n.starts_with("layers.1."))
+        .map(|(_, g)| g * g)
+        .sum();
     assert_relative_eq!(per_layer[1].1, sq.sqrt(), max_relative = 1e-5);
 }
 

@@ -83,7 +83,8 @@ proptest! {
 fn blocked_matmul_agrees_with_the_reference_across_block_edges() {
     // Sizes straddling matmul_blocked's 256 x 512 panels (PANEL_ROWS x PANEL_COLS) and the 4-row strips.
     let mut rng = resgrad::Rng::new(31);
-    for &(m, k, n) in &[(7, 257, 3), (5, 3, 513), (4, 300, 520), (1, 1, 1), (9, 256, 512)] {
+    for &(m, k, n) in &[(7, 257, 3), (5, 3, 513), (4, 300, 520), (1, 1, 1), (9, 256, 512)]
+    {
         let a: Vec<f32> = (0..m * k).map(|_| rng.uniform_in(-1.0, 1.0)).collect();
         let b: Vec<f32> = (0..k * n).map(|_| rng.uniform_in(-1.0, 1.0)).collect();
         let (mut fast, mut slow) = (vec![0.0; m * n], vec![0.0; m * n]);
@@ -92,7 +93,10 @@ fn blocked_matmul_agrees_with_the_reference_across_block_edges() {
         for (idx, (f, s)) in fast.iter().zip(&slow).enumerate() {
             let (i, j) = (idx / n, idx % n);
             let abs_sum: f32 = (0..k).map(|p| (a[i * k + p] * b[p * n + j]).abs()).sum();
-            assert!((f - s).abs() <= order_tolerance(k, abs_sum), "{m}x{k}x{n} [{i}, {j}]: {f} vs {s}");
+            assert!(
+                (f - s).abs() <= order_tolerance(k, abs_sum),
+                "{m}x{k}x{n} [{i}, {j}]: {f} vs {s}"
+            );
         }
     }
 }

@@ -11,7 +11,11 @@ use resgrad::{Rng, Tape, Tensor, Var};
 
 /// Gradchecks `layer` with respect to its input and every parameter at once:
 /// the parameters are bound to the checker's perturbed copies.
-fn gradcheck_layer(params: &Params, x: Tensor, forward: impl for<'t> Fn(&Ctx<'t>, Var<'t>) -> Var<'t>) {
+fn gradcheck_layer(
+    params: &Params,
+    x: Tensor,
+    forward: impl for<'t> Fn(&Ctx<'t>, Var<'t>) -> Var<'t>,
+) {
     // A Ctx borrows its tape and its parameters for one lifetime, and the
     // checker chooses the tape's; a leaked copy of the (small) store lives
     // long enough for any of them.
@@ -35,7 +39,8 @@ fn gradcheck_layer(params: &Params, x: Tensor, forward: impl for<'t> Fn(&Ctx<'t>
 fn linear_computes_x_times_w_transposed_plus_b_with_pytorchs_layout() {
     let mut params = Params::new();
     let layer = Linear::new(&mut params.scope(""), 3, 2, true, &mut Rng::new(0));
-    *params.get_mut(layer.weight) = Tensor::from_vec(vec![1., 2., 3., 4., 5., 6.], [2, 3]); // [out, in]
+    *params.get_mut(layer.weight) =
+        Tensor::from_vec(vec![1., 2., 3., 4., 5., 6.], [2, 3]); // [out, in]
     *params.get_mut(layer.bias.unwrap()) = Tensor::from_vec(vec![0.5, -1.0], [2]);
     let tape = Tape::new();
     let ctx = Ctx::eval(&tape, &params);
@@ -99,12 +104,21 @@ fn layers_pass_gradcheck_for_inputs_and_parameters() {
     gradcheck_layer(&params, x.clone(), |ctx, x| norm.forward(ctx, x));
 
     let mut params = Params::new();
-    let ff = FeedForward::new(&mut params.scope(""), 4, 6, Activation::Gelu, 0.0, true, &mut rng);
+    let ff = FeedForward::new(
+        &mut params.scope(""),
+        4,
+        6,
+        Activation::Gelu,
+        0.0,
+        true,
+        &mut rng,
+    );
     gradcheck_layer(&params, x.clone(), |ctx, x| ff.forward(ctx, x));
 
     for causal in [false, true] {
         let mut params = Params::new();
-        let mha = MultiHeadAttention::new(&mut params.scope("attn"), 4, 2, 0.0, true, &mut rng);
+        let mha =
+            MultiHeadAttention::new(&mut params.scope("attn"), 4, 2, 0.0, true, &mut rng);
         for (_, p) in params.iter_mut() {
             p.value = Tensor::normal(p.value.shape(), 0.0, 0.5, &mut rng).into(); // nonzero biases too
         }
@@ -206,15 +220,19 @@ fn the_default_encoder_layer_maps_seq_batch_d_to_the_same_shape() {
     // defaults (dim_feedforward 2048, post-norm, seq-first layout).
     let mut rng = Rng::new(6);
     let mut params = Params::new();
-    let layer =
-        TransformerEncoderLayer::new(&mut params.scope(""), EncoderLayerConfig::new(512, 8), &mut rng);
+    let layer = TransformerEncoderLayer::new(
+        &mut params.scope(""),
+        EncoderLayerConfig::new(512, 8),
+        &mut rng,
+    );
     assert_eq!(
         params.numel(),
         3 * 512 * 512 + 3 * 512 + 512 * 512 + 512 + 2 * 512 * 2048 + 2048 + 512 + 4 * 512
     );
     let tape = Tape::new();
     let ctx = Ctx::eval(&tape, &params);
-    let y = layer.forward(&ctx, ctx.input(Tensor::normal([10, 32, 512], 0.0, 1.0, &mut rng)));
+    let y =
+        layer.forward(&ctx, ctx.input(Tensor::normal([10, 32, 512], 0.0, 1.0, &mut rng)));
     assert_eq!(y.shape().dims(), &[10, 32, 512]);
 }
 // ANCHOR_END: encoder_shapes
@@ -225,8 +243,13 @@ fn seq_first_and_batch_first_layouts_compute_the_same_thing() {
     let x = Tensor::normal([3, 2, 8], 0.0, 1.0, &mut rng); // [T, B, d]
     let build = |batch_first: bool| {
         let mut params = Params::new();
-        let config = EncoderLayerConfig::new(8, 2).dim_feedforward(16).batch_first(batch_first);
-        let layer = TransformerEncoderLayer::new(&mut params.scope(""), config, &mut Rng::new(70));
+        let config =
+            EncoderLayerConfig::new(8, 2).dim_feedforward(16).batch_first(batch_first);
+        let layer = TransformerEncoderLayer::new(
+            &mut params.scope(""),
+            config,
+            &mut Rng::new(70),
+        );
         (params, layer)
     };
     let (p1, seq_first) = build(false);
@@ -234,7 +257,10 @@ fn seq_first_and_batch_first_layouts_compute_the_same_thing() {
     let tape = Tape::new();
     let (c1, c2) = (Ctx::eval(&tape, &p1), Ctx::eval(&tape, &p2));
     let a = seq_first.forward(&c1, c1.input(x.clone())).value();
-    let b = batch_first.forward(&c2, c2.input(x).permute(&[1, 0, 2])).permute(&[1, 0, 2]).value();
+    let b = batch_first
+        .forward(&c2, c2.input(x).permute(&[1, 0, 2]))
+        .permute(&[1, 0, 2])
+        .value();
     assert_eq!(*a, *b);
 }
 
@@ -268,8 +294,15 @@ fn projection_shortcuts_map_r3_to_r2_and_r6_to_r4() {
     let mut rng = Rng::new(10);
     for (d_in, d_out) in [(3, 2), (6, 4)] {
         let mut params = Params::new();
-        let branch = Linear::new(&mut params.scope("branch"), d_in, d_out, true, &mut rng);
-        let block = Residual::projected(&mut params.scope("shortcut"), branch, d_in, d_out, &mut rng);
+        let branch =
+            Linear::new(&mut params.scope("branch"), d_in, d_out, true, &mut rng);
+        let block = Residual::projected(
+            &mut params.scope("shortcut"),
+            branch,
+            d_in,
+            d_out,
+            &mut rng,
+        );
         let tape = Tape::new();
         let ctx = Ctx::eval(&tape, &params);
         let x = ctx.input(Tensor::normal([5, d_in], 0.0, 1.0, &mut rng));
@@ -296,7 +329,10 @@ fn a_zero_initialised_pre_norm_layer_is_exactly_the_identity() {
     let mut rng = Rng::new(13);
     let options = ResidualOptions { zero_init: true, ..ResidualOptions::default() };
     let mut params = Params::new();
-    let config = EncoderLayerConfig::new(8, 2).dim_feedforward(16).norm_first(true).residual(options);
+    let config = EncoderLayerConfig::new(8, 2)
+        .dim_feedforward(16)
+        .norm_first(true)
+        .residual(options);
     let layer = TransformerEncoderLayer::new(&mut params.scope(""), config, &mut rng);
     let x = Tensor::normal([4, 2, 8], 0.0, 1.0, &mut rng);
     let tape = Tape::new();
@@ -310,8 +346,11 @@ fn rezero_starts_as_the_identity_and_its_gate_gets_the_first_gradient() {
     let mut rng = Rng::new(14);
     let options = ResidualOptions { rezero: true, ..ResidualOptions::default() };
     let mut params = Params::new();
-    let config =
-        EncoderLayerConfig::new(8, 2).dim_feedforward(16).dropout(0.0).norm_first(true).residual(options);
+    let config = EncoderLayerConfig::new(8, 2)
+        .dim_feedforward(16)
+        .dropout(0.0)
+        .norm_first(true)
+        .residual(options);
     let layer = TransformerEncoderLayer::new(&mut params.scope(""), config, &mut rng);
     let x = Tensor::normal([4, 2, 8], 0.0, 1.0, &mut rng);
     let tape = Tape::new();
@@ -330,7 +369,10 @@ fn rezero_starts_as_the_identity_and_its_gate_gets_the_first_gradient() {
     let gate_names: Vec<&str> = gates.iter().map(|&g| params.name(g)).collect();
     for name in params.names() {
         if !gate_names.contains(&name) {
-            assert!(report.zero.contains(&name.to_string()), "{name} should get zero gradient: {report}");
+            assert!(
+                report.zero.contains(&name.to_string()),
+                "{name} should get zero gradient: {report}"
+            );
         }
     }
     assert_eq!(report.zero.len(), params.names().len() - 2, "{report}");
@@ -343,8 +385,8 @@ fn switching_residuals_off_gives_the_plain_stack() {
     let mut rng = Rng::new(15);
     let mut params = Params::new();
     let branch = Linear::new(&mut params.scope("f"), 4, 4, true, &mut rng);
-    let plain =
-        Residual::new(branch.clone()).with_options(&mut params.scope("plain"), ResidualOptions::plain());
+    let plain = Residual::new(branch.clone())
+        .with_options(&mut params.scope("plain"), ResidualOptions::plain());
     let tape = Tape::new();
     let ctx = Ctx::eval(&tape, &params);
     let x = ctx.input(Tensor::normal([2, 4], 0.0, 1.0, &mut rng));
@@ -357,7 +399,8 @@ fn a_scaled_branch_contributes_its_scale_times_the_branch() {
     let mut params = Params::new();
     let branch = Linear::new(&mut params.scope("f"), 4, 4, true, &mut rng);
     let options = ResidualOptions { branch_scale: 0.25, ..ResidualOptions::default() };
-    let block = Residual::new(branch.clone()).with_options(&mut params.scope("b"), options);
+    let block =
+        Residual::new(branch.clone()).with_options(&mut params.scope("b"), options);
     let tape = Tape::new();
     let ctx = Ctx::eval(&tape, &params);
     let x = ctx.input(Tensor::normal([2, 4], 0.0, 1.0, &mut rng));
@@ -370,7 +413,15 @@ fn the_tutorial_residual_connection_wraps_any_sublayer() {
     // x + dropout(ff(norm(x))) on a (10, 20, 512) input keeps the shape.
     let mut rng = Rng::new(17);
     let mut params = Params::new();
-    let ff = FeedForward::new(&mut params.scope("ff"), 512, 2048, Activation::Relu, 0.0, true, &mut rng);
+    let ff = FeedForward::new(
+        &mut params.scope("ff"),
+        512,
+        2048,
+        Activation::Relu,
+        0.0,
+        true,
+        &mut rng,
+    );
     let residual = ResidualConnection::new(&mut params.scope("residual"), 512, 0.1);
     let tape = Tape::new();
     let ctx = Ctx::train(&tape, &params, 3);
@@ -453,12 +504,17 @@ fn layer_norm_without_affine_has_no_parameters_and_checks_the_width() {
     assert!(params.is_empty());
     let tape = Tape::new();
     let ctx = Ctx::eval(&tape, &params);
-    let y = norm.forward(&ctx, ctx.input(Tensor::from_vec(vec![1., 2., 3., 4.], [1, 4]))).value();
+    let y = norm
+        .forward(&ctx, ctx.input(Tensor::from_vec(vec![1., 2., 3., 4.], [1, 4])))
+        .value();
     approx::assert_relative_eq!(y.data().iter().sum::<f32>(), 0.0, epsilon = 1e-6);
     let msg = panic_message(|| {
         norm.forward(&ctx, ctx.input(Tensor::ones([2, 7])));
     });
-    assert!(msg.contains("LayerNorm(4): input of shape [2, 7] does not end in 4 features"), "{msg}");
+    assert!(
+        msg.contains("LayerNorm(4): input of shape [2, 7] does not end in 4 features"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -466,18 +522,28 @@ fn pytorchs_initialisations_have_the_right_bounds_and_zeros() {
     let mut rng = Rng::new(21);
     let mut params = Params::new();
     let (e, d_in) = (32, 64);
-    let mha = MultiHeadAttention::new(&mut params.scope("attn"), e, 4, 0.0, true, &mut rng);
+    let mha =
+        MultiHeadAttention::new(&mut params.scope("attn"), e, 4, 0.0, true, &mut rng);
     let lin = Linear::new(&mut params.scope("lin"), d_in, 8, true, &mut rng);
     let emb = Embedding::new(&mut params.scope("emb"), 100, 100, &mut rng);
     // Xavier-uniform on [3E, E]: bound √(6 / 4E) = 0.2165 for E = 32.
     let xavier = (6.0f32 / (4 * e) as f32).sqrt();
     let w = params.get(mha.in_proj_weight);
     assert!(w.data().iter().all(|v| v.abs() <= xavier));
-    assert!(w.data().iter().any(|v| v.abs() > 0.9 * xavier), "the bound is reached, not just respected");
+    assert!(
+        w.data().iter().any(|v| v.abs() > 0.9 * xavier),
+        "the bound is reached, not just respected"
+    );
     assert!(params.get(mha.in_proj_bias.unwrap()).data().iter().all(|&v| v == 0.0));
     assert!(params.get(mha.out_proj.bias.unwrap()).data().iter().all(|&v| v == 0.0));
     // Linear's bias: uniform in ±1/√in.
-    assert!(params.get(lin.bias.unwrap()).data().iter().all(|v| v.abs() <= 1.0 / (d_in as f32).sqrt()));
+    assert!(
+        params
+            .get(lin.bias.unwrap())
+            .data()
+            .iter()
+            .all(|v| v.abs() <= 1.0 / (d_in as f32).sqrt())
+    );
     // Embedding: N(0, 1). 10,000 draws: the variance is 1 within 0.05 (3.5 standard errors).
     let table = params.get(emb.weight);
     let var = table.data().iter().map(|v| v * v).sum::<f32>() / table.numel() as f32;
@@ -502,7 +568,12 @@ fn attention_handles_unbatched_inputs_and_keys_longer_than_queries() {
         let other = ctx.input(Tensor::zeros([2, 7, 8]));
         mha.attend(&ctx, q, other, other, false);
     });
-    assert!(msg.contains("query [3, 2, 8], key [2, 7, 8] and value [2, 7, 8] do not fit together"), "{msg}");
+    assert!(
+        msg.contains(
+            "query [3, 2, 8], key [2, 7, 8] and value [2, 7, 8] do not fit together"
+        ),
+        "{msg}"
+    );
 }
 
 // ANCHOR: causal_ignores_later_tokens
@@ -510,9 +581,13 @@ fn attention_handles_unbatched_inputs_and_keys_longer_than_queries() {
 fn a_causal_layer_output_at_a_position_ignores_later_tokens() {
     let mut rng = Rng::new(23);
     let mut params = Params::new();
-    let mha = MultiHeadAttention::new(&mut params.scope("attn"), 8, 2, 0.0, true, &mut rng).causal(true);
-    let config = EncoderLayerConfig::new(8, 2).dim_feedforward(16).dropout(0.0).batch_first(true);
-    let layer = TransformerEncoderLayer::new(&mut params.scope("layer"), config, &mut rng);
+    let mha =
+        MultiHeadAttention::new(&mut params.scope("attn"), 8, 2, 0.0, true, &mut rng)
+            .causal(true);
+    let config =
+        EncoderLayerConfig::new(8, 2).dim_feedforward(16).dropout(0.0).batch_first(true);
+    let layer =
+        TransformerEncoderLayer::new(&mut params.scope("layer"), config, &mut rng);
     let a = Tensor::normal([1, 4, 8], 0.0, 1.0, &mut rng);
     let mut b = a.clone();
     b.data_mut()[2 * 8..].iter_mut().for_each(|v| *v += 1.0); // change tokens 2 and 3
@@ -520,7 +595,10 @@ fn a_causal_layer_output_at_a_position_ignores_later_tokens() {
         let tape = Tape::new();
         let ctx = Ctx::eval(&tape, &params);
         let x = ctx.input(x.clone());
-        ((*mha.forward(&ctx, x).value()).clone(), (*layer.forward_masked(&ctx, x, true).value()).clone())
+        (
+            (*mha.forward(&ctx, x).value()).clone(),
+            (*layer.forward_masked(&ctx, x, true).value()).clone(),
+        )
     };
     let ((attn_a, layer_a), (attn_b, layer_b)) = (run(&a), run(&b));
     // Positions 0 and 1 are unchanged, bit for bit; positions 2 and 3 differ.
@@ -533,7 +611,8 @@ fn a_causal_layer_output_at_a_position_ignores_later_tokens() {
 #[test]
 fn the_encoder_stack_saves_each_layer_and_ends_in_its_norm() {
     let mut rng = Rng::new(24);
-    let config = EncoderLayerConfig::new(8, 2).dim_feedforward(16).dropout(0.0).norm_first(true);
+    let config =
+        EncoderLayerConfig::new(8, 2).dim_feedforward(16).dropout(0.0).norm_first(true);
     let mut params = Params::new();
     let stack = TransformerEncoder::new(&mut params.scope(""), config, 3, true, &mut rng);
     let x = Tensor::normal([4, 2, 8], 0.0, 1.0, &mut rng); // [T, B, d]
@@ -557,7 +636,8 @@ fn the_encoder_stack_saves_each_layer_and_ends_in_its_norm() {
     let by_hand = stack.norm.as_ref().unwrap().forward(&ctx, h);
     assert_eq!(*by_hand.value(), *y.value());
     // An unbatched [T, d] input works too.
-    let single = stack.forward(&ctx, ctx.input(Tensor::normal([4, 8], 0.0, 1.0, &mut rng)));
+    let single =
+        stack.forward(&ctx, ctx.input(Tensor::normal([4, 8], 0.0, 1.0, &mut rng)));
     assert_eq!(single.shape().dims(), &[4, 8]);
 }
 
@@ -567,7 +647,8 @@ fn sequential_applies_its_layers_in_order() {
     let mut params = Params::new();
     let l0 = Linear::new(&mut params.scope("0"), 4, 6, true, &mut rng);
     let l2 = Linear::new(&mut params.scope("2"), 6, 3, true, &mut rng);
-    let net = Sequential::new().push(l0.clone()).push(Gelu { tanh: false }).push(l2.clone());
+    let net =
+        Sequential::new().push(l0.clone()).push(Gelu { tanh: false }).push(l2.clone());
     assert_eq!(net.len(), 3);
     assert_eq!(params.names(), ["0.weight", "0.bias", "2.weight", "2.bias"]); // nn.Sequential's names
     let tape = Tape::new();
@@ -599,14 +680,18 @@ fn a_projection_shortcut_scales_and_gates_the_branch_it_adds() {
     let mut rng = Rng::new(27);
     let mut params = Params::new();
     let branch = Linear::new(&mut params.scope("f"), 4, 3, true, &mut rng);
-    let options = ResidualOptions { branch_scale: 0.5, rezero: true, ..ResidualOptions::default() };
-    let block = Residual::projected(&mut params.scope("p"), branch.clone(), 4, 3, &mut rng)
-        .with_options(&mut params.scope("b"), options);
+    let options =
+        ResidualOptions { branch_scale: 0.5, rezero: true, ..ResidualOptions::default() };
+    let block =
+        Residual::projected(&mut params.scope("p"), branch.clone(), 4, 3, &mut rng)
+            .with_options(&mut params.scope("b"), options);
     let tape = Tape::new();
     let ctx = Ctx::train(&tape, &params, 1);
     let x = ctx.input(Tensor::normal([5, 4], 0.0, 1.0, &mut rng));
     let y = block.forward(&ctx, x);
-    let Shortcut::Projection(p) = &block.shortcut else { panic!("built with a projection") };
+    let Shortcut::Projection(p) = &block.shortcut else {
+        panic!("built with a projection")
+    };
     // α starts at 0: y = P(x) + 0.5 · 0 · F(x) is exactly P(x), and α gets a gradient.
     assert_eq!(y.value().data(), p.forward(&ctx, x).value().data());
     let grads = ctx.param_grads(&tape.backward(y.scale(3.0).sum() + y.mul(y).sum()));
@@ -642,29 +727,42 @@ fn residual_options_that_cannot_be_honoured_are_refused() {
         let _ = Residual::new(ends_in_relu).with_options(&mut params.scope("a"), zero);
     });
     assert!(
-        msg.contains("zero_init: Relu has no last projection") && msg.contains("end the branch in a Linear"),
+        msg.contains("zero_init: Relu has no last projection")
+            && msg.contains("end the branch in a Linear"),
         "{msg}"
     );
     // A generic layer is named without its type parameters.
     let msg = panic_message(|| {
         let ends_in_a_block = Sequential::new().push(Residual::new(branch.clone()));
-        let _ = Residual::new(ends_in_a_block).with_options(&mut params.scope("a2"), zero);
+        let _ =
+            Residual::new(ends_in_a_block).with_options(&mut params.scope("a2"), zero);
     });
     assert!(msg.contains("zero_init: Residual has no last projection"), "{msg}");
     let gated_plain = ResidualOptions { rezero: true, ..ResidualOptions::plain() };
     let msg = panic_message(|| {
-        let _ = Residual::new(branch.clone()).with_options(&mut params.scope("b"), gated_plain);
+        let _ = Residual::new(branch.clone())
+            .with_options(&mut params.scope("b"), gated_plain);
     });
     assert!(msg.contains("ReZero gate"), "{msg}");
     let msg = panic_message(|| {
-        let _ = Residual::projected(&mut params.scope("c"), branch.clone(), 4, 4, &mut Rng::new(1))
-            .with_options(&mut params.scope("d"), ResidualOptions::plain());
+        let _ = Residual::projected(
+            &mut params.scope("c"),
+            branch.clone(),
+            4,
+            4,
+            &mut Rng::new(1),
+        )
+        .with_options(&mut params.scope("d"), ResidualOptions::plain());
     });
     assert!(msg.contains("the projection shortcut would never be used"), "{msg}");
     // The encoder layer goes through the same join, so it refuses the same gate.
     let msg = panic_message(|| {
         let config = EncoderLayerConfig::new(8, 2).residual(gated_plain);
-        let _ = TransformerEncoderLayer::new(&mut params.scope("e"), config, &mut Rng::new(2));
+        let _ = TransformerEncoderLayer::new(
+            &mut params.scope("e"),
+            config,
+            &mut Rng::new(2),
+        );
     });
     assert!(msg.contains("ReZero gate"), "{msg}");
 }
@@ -678,7 +776,10 @@ fn binding_a_parameter_after_its_first_use_is_refused() {
     let _ = layer.forward(&ctx, ctx.input(Tensor::ones([1, 2])));
     let other = tape.leaf(Tensor::zeros([2, 2]));
     let msg = panic_message(|| ctx.bind(layer.weight, other));
-    assert!(msg.contains("`lin.weight` was already used (or bound) in this pass"), "{msg}");
+    assert!(
+        msg.contains("`lin.weight` was already used (or bound) in this pass"),
+        "{msg}"
+    );
     // An id from another store is caught, not read out of the wrong weights.
     let mut other_store = Params::new();
     other_store.add("x", Tensor::zeros([2, 2]));

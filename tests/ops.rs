@@ -232,7 +232,8 @@ fn cross_entropy_is_the_mean_negative_log_softmax_of_the_target() {
     let tape = Tape::new();
     let v = tape.leaf(x);
     let ls = v.log_softmax().value();
-    let expected = -targets.iter().enumerate().map(|(r, &t)| ls.get(&[r, t])).sum::<f32>() / 4.0;
+    let expected =
+        -targets.iter().enumerate().map(|(r, &t)| ls.get(&[r, t])).sum::<f32>() / 4.0;
     let got = v.cross_entropy(&targets).value().item();
     // Same values, different order of f32 operations: a few ulps.
     approx::assert_relative_eq!(got, expected, max_relative = 8.0 * f32::EPSILON);
@@ -251,7 +252,8 @@ fn fused_layer_norm_agrees_with_its_twin_composed_from_primitive_ops() {
 
     let run = |fused: bool| {
         let tape = Tape::new();
-        let (xv, gv, bv) = (tape.leaf(x.clone()), tape.leaf(g.clone()), tape.leaf(b.clone()));
+        let (xv, gv, bv) =
+            (tape.leaf(x.clone()), tape.leaf(g.clone()), tape.leaf(b.clone()));
         let y = if fused {
             xv.layer_norm(Some(gv), Some(bv), eps)
         } else {
@@ -322,7 +324,9 @@ fn a_wrong_softmax_rule_passes_the_sum_of_outputs_check_but_fails_gradcheck() {
 fn gradcheck_reports_its_margin() {
     let x = Tensor::normal([3, 4], 0.0, 1.0, &mut Rng::new(15));
     let opts = GradcheckOptions { probes: 8, ..GradcheckOptions::default() };
-    let report = gradcheck_with(|_t, v| v[0].tanh().matmul(v[0].transpose()), &[x], &opts).unwrap();
+    let report =
+        gradcheck_with(|_t, v| v[0].tanh().matmul(v[0].transpose()), &[x], &opts)
+            .unwrap();
     assert_eq!(report.op, "matmul");
     // A correct rule sits far inside the tolerance, not at its edge.
     assert!(report.worst_ratio < 0.2, "worst ratio {}", report.worst_ratio);
@@ -352,7 +356,11 @@ fn mean_quotient_error(h: f64, central: bool, in_f32: bool) -> f64 {
         .iter()
         .map(|&x| {
             let x = x as f64;
-            let q = if central { (f(x + h) - f(x - h)) / (2.0 * h) } else { (f(x + h) - f(x)) / h };
+            let q = if central {
+                (f(x + h) - f(x - h)) / (2.0 * h)
+            } else {
+                (f(x + h) - f(x)) / h
+            };
             (q - x.exp()).abs()
         })
         .sum();
@@ -364,8 +372,10 @@ fn central_differences_are_second_order_and_a_step_near_1e_2_suits_f32() {
     // Truncation alone (f64): a step ten times smaller makes the forward error
     // 10 times smaller (O(h)) and the central error 100 times (O(h²)). The
     // ranges allow a factor of 2 either way for the higher Taylor terms.
-    let drop =
-        |central| mean_quotient_error(1e-1, central, false) / mean_quotient_error(1e-2, central, false);
+    let drop = |central| {
+        mean_quotient_error(1e-1, central, false)
+            / mean_quotient_error(1e-2, central, false)
+    };
     assert!((5.0..20.0).contains(&drop(false)), "forward error fell by {}", drop(false));
     assert!((50.0..200.0).contains(&drop(true)), "central error fell by {}", drop(true));
 
@@ -374,14 +384,26 @@ fn central_differences_are_second_order_and_a_step_near_1e_2_suits_f32() {
     // smaller one, where rounding does. Measured margins are about 100 and
     // 13; the asserted 10 and 5 leave room.
     let central = |h| mean_quotient_error(h, true, true);
-    assert!(central(1e-2) < central(1e-1) / 10.0, "{} vs {}", central(1e-2), central(1e-1));
-    assert!(central(1e-2) < central(1e-4) / 5.0, "{} vs {}", central(1e-2), central(1e-4));
+    assert!(
+        central(1e-2) < central(1e-1) / 10.0,
+        "{} vs {}",
+        central(1e-2),
+        central(1e-1)
+    );
+    assert!(
+        central(1e-2) < central(1e-4) / 5.0,
+        "{} vs {}",
+        central(1e-2),
+        central(1e-4)
+    );
 
     // No step rescues the forward quotient in f32: at its best it is still
     // several times worse than the central one at 1e-2 (measured: 17 times).
     let steps = [1e-1, 3e-2, 1e-2, 3e-3, 1e-3, 3e-4, 1e-4, 3e-5, 1e-5];
-    let best_forward =
-        steps.map(|h| mean_quotient_error(h, false, true)).into_iter().fold(f64::INFINITY, f64::min);
+    let best_forward = steps
+        .map(|h| mean_quotient_error(h, false, true))
+        .into_iter()
+        .fold(f64::INFINITY, f64::min);
     assert!(best_forward > 5.0 * central(1e-2), "{best_forward} vs {}", central(1e-2));
 }
 // ANCHOR_END: step_size
@@ -447,7 +469,8 @@ fn ops_on_empty_axes_give_empty_or_zero_results() {
     let g = tape.backward(y.sum());
     assert_eq!(g[a].dims(), &[2, 0]);
     assert_eq!(g[b].dims(), &[0, 3]);
-    let batched = tape.leaf(Tensor::zeros([3, 2, 0])).matmul(tape.leaf(Tensor::zeros([3, 0, 4])));
+    let batched =
+        tape.leaf(Tensor::zeros([3, 2, 0])).matmul(tape.leaf(Tensor::zeros([3, 0, 4])));
     assert_eq!(*batched.value(), Tensor::zeros([3, 2, 4]));
     let rows = tape.leaf(Tensor::zeros([0, 4])).add_bias(tape.leaf(Tensor::ones([4])));
     assert_eq!(rows.shape().dims(), &[0, 4]);

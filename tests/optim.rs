@@ -52,13 +52,19 @@ fn sgd_momentum_accumulates_a_velocity() {
 #[test]
 fn nesterov_momentum_looks_one_step_ahead() {
     // b = 1, 1.9; step uses g + 0.9 b = 1.9, 2.71: p = −0.19, −0.461
-    close(&run(&mut Sgd::new(0.1).momentum(0.9).nesterov(true), 0.0, 1.0, 2), &[-0.19, -0.461]);
+    close(
+        &run(&mut Sgd::new(0.1).momentum(0.9).nesterov(true), 0.0, 1.0, 2),
+        &[-0.19, -0.461],
+    );
 }
 
 #[test]
 fn sgd_dampening_scales_new_gradients_after_the_first_step() {
     // b = 1 (no dampening on the first step), then 0.9 · 1 + 0.5 · 1 = 1.4: p = −0.1, −0.24
-    close(&run(&mut Sgd::new(0.1).momentum(0.9).dampening(0.5), 0.0, 1.0, 2), &[-0.1, -0.24]);
+    close(
+        &run(&mut Sgd::new(0.1).momentum(0.9).dampening(0.5), 0.0, 1.0, 2),
+        &[-0.1, -0.24],
+    );
 }
 
 #[test]
@@ -108,8 +114,16 @@ fn clipping_scales_all_gradients_by_one_factor_and_returns_the_old_norm() {
     assert_eq!(grads.get(a).unwrap().item(), 3.0);
     assert_eq!(clip_grad_norm(&mut grads, 1.0), 5.0);
     let c = 1.0 / (5.0 + 1e-6); // PyTorch's max_norm / (norm + 1e-6)
-    assert_relative_eq!(grads.get(a).unwrap().item(), 3.0 * c, max_relative = 2.0 * f32::EPSILON);
-    assert_relative_eq!(grads.get(b).unwrap().item(), 4.0 * c, max_relative = 2.0 * f32::EPSILON);
+    assert_relative_eq!(
+        grads.get(a).unwrap().item(),
+        3.0 * c,
+        max_relative = 2.0 * f32::EPSILON
+    );
+    assert_relative_eq!(
+        grads.get(b).unwrap().item(),
+        4.0 * c,
+        max_relative = 2.0 * f32::EPSILON
+    );
     assert_relative_eq!(grads.global_norm(), 1.0, max_relative = 4.0 * f32::EPSILON);
 }
 
@@ -130,7 +144,10 @@ fn an_optimiser_refuses_a_second_store_until_reset() {
     let msg = panic_message(|| opt.clone().step(&mut b, &gb));
     assert!(msg.contains("holds state for a different Params store"), "{msg}");
     let msg = panic_message(|| opt.clone().step(&mut a, &gb));
-    assert!(msg.contains("gradients come from a pass over a different Params store"), "{msg}");
+    assert!(
+        msg.contains("gradients come from a pass over a different Params store"),
+        "{msg}"
+    );
     opt.reset();
     opt.step(&mut b, &gb);
     assert!(params_all_moved(&b, ib, &[1.0, 2.0, 3.0, 4.0, 5.0]));
@@ -145,7 +162,10 @@ fn nesterov_without_momentum_is_refused_as_in_pytorch() {
     let msg = panic_message(|| {
         run(&mut Sgd::new(0.1).nesterov(true), 0.0, 1.0, 1);
     });
-    assert!(msg.contains("Nesterov momentum needs momentum > 0 and dampening 0"), "{msg}");
+    assert!(
+        msg.contains("Nesterov momentum needs momentum > 0 and dampening 0"),
+        "{msg}"
+    );
 }
 
 #[test]

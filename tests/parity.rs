@@ -45,7 +45,11 @@ fn compare(fx: &Fixture, key: &str, got: &Tensor, kind: Kind) -> f32 {
             Kind::Gradient => diff <= 1e-4 * w.abs().max(1.0),
             Kind::Tight => diff <= 1e-8,
         };
-        assert!(ok, "{}: {key}[{i}]: resgrad {g}, PyTorch {w} (|diff| {diff:e})", fx.name);
+        assert!(
+            ok,
+            "{}: {key}[{i}]: resgrad {g}, PyTorch {w} (|diff| {diff:e})",
+            fx.name
+        );
         worst = worst.max(diff);
     }
     println!("{:<22} {:<36} max |diff| {worst:.2e}", fx.name, key);
@@ -60,7 +64,12 @@ fn compare(fx: &Fixture, key: &str, got: &Tensor, kind: Kind) -> f32 {
 fn load_params(fx: &Fixture, params: &mut Params) {
     let mut ours: Vec<String> = params.names().iter().map(|s| s.to_string()).collect();
     ours.sort();
-    assert_eq!(ours, fx.names_under("param."), "{}: parameter names differ from PyTorch's", fx.name);
+    assert_eq!(
+        ours,
+        fx.names_under("param."),
+        "{}: parameter names differ from PyTorch's",
+        fx.name
+    );
     for (_, p) in params.iter_mut() {
         p.value = fx.t(&format!("param.{}", p.name)).into();
     }
@@ -85,13 +94,17 @@ fn check_layer(
     compare(fx, &format!("grad.input.{input}"), &grads[x], Kind::Gradient);
     let pg = ctx.param_grads(&grads);
     for (id, p) in params.iter() {
-        let g = pg.get(id).unwrap_or_else(|| panic!("{}: {} got no gradient", fx.name, p.name));
+        let g = pg
+            .get(id)
+            .unwrap_or_else(|| panic!("{}: {} got no gradient", fx.name, p.name));
         compare(fx, &format!("grad.param.{}", p.name), g, Kind::Gradient);
     }
 }
 
 fn usize_meta(fx: &Fixture, key: &str) -> usize {
-    fx.meta(key).parse().unwrap_or_else(|_| panic!("{}: metadata {key} is not a number", fx.name))
+    fx.meta(key)
+        .parse()
+        .unwrap_or_else(|_| panic!("{}: metadata {key} is not a number", fx.name))
 }
 
 // ANCHOR: linear_parity
@@ -114,8 +127,13 @@ fn layer_norm_matches_pytorch() {
     let fx = Fixture::load("layer_norm");
     let mut params = Params::new();
     let d = usize_meta(&fx, "normalized_shape");
-    let layer =
-        LayerNorm::with_options(&mut params.scope(""), d, fx.meta("eps").parse().unwrap(), true, true);
+    let layer = LayerNorm::with_options(
+        &mut params.scope(""),
+        d,
+        fx.meta("eps").parse().unwrap(),
+        true,
+        true,
+    );
     load_params(&fx, &mut params);
     check_layer(&fx, &params, "x", |ctx, x| layer.forward(ctx, x));
 }
@@ -128,14 +146,26 @@ fn multi_head_attention_matches_pytorch_with_and_without_a_causal_mask() {
         let fx = Fixture::load(case);
         let mut params = Params::new();
         let (e, h) = (usize_meta(&fx, "embed_dim"), usize_meta(&fx, "num_heads"));
-        let mha = MultiHeadAttention::new(&mut params.scope(""), e, h, 0.0, true, &mut Rng::new(0));
+        let mha = MultiHeadAttention::new(
+            &mut params.scope(""),
+            e,
+            h,
+            0.0,
+            true,
+            &mut Rng::new(0),
+        );
         load_params(&fx, &mut params);
         check_layer(&fx, &params, "x", |ctx, x| mha.attend(ctx, x, x, x, causal).0);
         // The attention weights too: [B, H, T, S], per head.
         let tape = Tape::new();
         let ctx = Ctx::eval(&tape, &params);
         let x = ctx.input(fx.t("input.x"));
-        compare(&fx, "output.attn_weights", &mha.attend(&ctx, x, x, x, causal).1.value(), Kind::Forward);
+        compare(
+            &fx,
+            "output.attn_weights",
+            &mha.attend(&ctx, x, x, x, causal).1.value(),
+            Kind::Forward,
+        );
     }
 }
 // ANCHOR_END: mha_parity
@@ -146,8 +176,15 @@ fn the_feed_forward_block_matches_pytorch() {
     let fx = Fixture::load("feed_forward");
     let mut params = Params::new();
     let (d, hidden) = (usize_meta(&fx, "d_model"), usize_meta(&fx, "dim_feedforward"));
-    let ff =
-        FeedForward::new(&mut params.scope(""), d, hidden, Activation::Relu, 0.0, true, &mut Rng::new(0));
+    let ff = FeedForward::new(
+        &mut params.scope(""),
+        d,
+        hidden,
+        Activation::Relu,
+        0.0,
+        true,
+        &mut Rng::new(0),
+    );
     load_params(&fx, &mut params);
     check_layer(&fx, &params, "x", |ctx, x| ff.forward(ctx, x));
 }
@@ -160,12 +197,13 @@ fn encoder_from(fx: &Fixture, params: &mut Params) -> TransformerEncoderLayer {
         "gelu" => Activation::Gelu,
         other => panic!("{}: unknown activation {other}", fx.name),
     };
-    let config = EncoderLayerConfig::new(usize_meta(fx, "d_model"), usize_meta(fx, "nhead"))
-        .dim_feedforward(usize_meta(fx, "dim_feedforward"))
-        .dropout(0.0)
-        .activation(activation)
-        .batch_first(fx.meta("batch_first") == "true")
-        .norm_first(fx.meta("norm_first") == "true");
+    let config =
+        EncoderLayerConfig::new(usize_meta(fx, "d_model"), usize_meta(fx, "nhead"))
+            .dim_feedforward(usize_meta(fx, "dim_feedforward"))
+            .dropout(0.0)
+            .activation(activation)
+            .batch_first(fx.meta("batch_first") == "true")
+            .norm_first(fx.meta("norm_first") == "true");
     TransformerEncoderLayer::new(&mut params.scope(""), config, &mut Rng::new(0))
 }
 
@@ -205,10 +243,17 @@ fn three_adamw_steps_match_pytorch() {
     for step in 1..=3 {
         let tape = Tape::new();
         let ctx = Ctx::eval(&tape, &params);
-        let loss = layer.forward(&ctx, ctx.input(fx.t("input.x"))).mse_loss(ctx.input(fx.t("input.t")));
+        let loss = layer
+            .forward(&ctx, ctx.input(fx.t("input.x")))
+            .mse_loss(ctx.input(fx.t("input.t")));
         compare(&fx, &format!("step{step}.loss"), &loss.value(), Kind::Forward);
         let grads = ctx.param_grads(&tape.backward(loss));
-        compare(&fx, &format!("step{step}.grad.weight"), grads.get(layer.weight).unwrap(), Kind::Gradient);
+        compare(
+            &fx,
+            &format!("step{step}.grad.weight"),
+            grads.get(layer.weight).unwrap(),
+            Kind::Gradient,
+        );
         compare(
             &fx,
             &format!("step{step}.grad.bias"),
@@ -217,8 +262,18 @@ fn three_adamw_steps_match_pytorch() {
         );
         drop(ctx);
         opt.step(&mut params, &grads);
-        compare(&fx, &format!("step{step}.param.weight"), params.get(layer.weight), Kind::Tight);
-        compare(&fx, &format!("step{step}.param.bias"), params.get(layer.bias.unwrap()), Kind::Tight);
+        compare(
+            &fx,
+            &format!("step{step}.param.weight"),
+            params.get(layer.weight),
+            Kind::Tight,
+        );
+        compare(
+            &fx,
+            &format!("step{step}.param.bias"),
+            params.get(layer.bias.unwrap()),
+            Kind::Tight,
+        );
     }
 }
 // ANCHOR_END: adamw_parity
@@ -231,7 +286,10 @@ fn an_encoder_layer_saved_by_pytorch_loads_by_name_and_gives_pytorchs_output() {
     let io = Fixture::load("encoder_state_dict_io");
     let mut params = Params::new();
     let layer = encoder_from(&io, &mut params);
-    let path = format!("{}/tests/fixtures/encoder_state_dict.safetensors", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/tests/fixtures/encoder_state_dict.safetensors",
+        env!("CARGO_MANIFEST_DIR")
+    );
     params.load_safetensors(&path).unwrap_or_else(|e| panic!("{e}"));
     let tape = Tape::new();
     let ctx = Ctx::eval(&tape, &params);

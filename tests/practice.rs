@@ -84,7 +84,13 @@ fn four_concatenations_widen_an_8_wide_stream_to_40_with_672_parameters() {
         let mut width = d;
         let mut branches = Vec::new();
         for j in 0..k {
-            branches.push(Linear::new(&mut params.scope(&format!("blocks.{j}")), width, d, true, &mut rng));
+            branches.push(Linear::new(
+                &mut params.scope(&format!("blocks.{j}")),
+                width,
+                d,
+                true,
+                &mut rng,
+            ));
             if concat {
                 width += d;
             }
@@ -116,7 +122,8 @@ fn every_row_of_layer_norms_input_gradient_sums_to_zero() {
     let dy = Tensor::normal([5, 8], 0.0, 1.0, &mut rng);
     let grads = tape.backward_with(x.layer_norm(Some(gain), Some(shift), 1e-5), dy);
     for row in grads[x].data().chunks_exact(8) {
-        let (sum, size): (f32, f32) = (row.iter().sum(), row.iter().map(|v| v.abs()).sum());
+        let (sum, size): (f32, f32) =
+            (row.iter().sum(), row.iter().map(|v| v.abs()).sum());
         // Each entry carries a few roundings (about 1e-7 of itself) and the
         // sum adds eight more, so the sum is 0 to within about 1e-6 of the
         // entries' total size; 1e-5 leaves a margin, while a rule that forgot

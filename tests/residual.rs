@@ -14,11 +14,14 @@ use resgrad::{Rng, Tape, Tensor, Var};
 /// `(branch, params, x, dy)`: a random branch over `[T, D]` inputs with a
 /// random upstream gradient.
 fn case() -> impl Strategy<Value = (BranchParams, Tensor, Tensor)> {
-    (0usize..4, 1usize..=4, 1usize..=5, 1usize..=6, any::<u64>()).prop_flat_map(|(kind, t, d, h, seed)| {
-        let params = BranchParams::random(BRANCHES[kind], d.max(2), h, &mut Rng::new(seed));
-        let d = d.max(2); // layer norm needs two features to have a variance
-        (Just(params), tensor(vec![t, d]), tensor(vec![t, d]))
-    })
+    (0usize..4, 1usize..=4, 1usize..=5, 1usize..=6, any::<u64>()).prop_flat_map(
+        |(kind, t, d, h, seed)| {
+            let params =
+                BranchParams::random(BRANCHES[kind], d.max(2), h, &mut Rng::new(seed));
+            let d = d.max(2); // layer norm needs two features to have a variance
+            (Just(params), tensor(vec![t, d]), tensor(vec![t, d]))
+        },
+    )
 }
 
 /// dL/dx for `x + F(x)` (or `F(x)` alone) with upstream `dy`.
@@ -113,7 +116,9 @@ fn a_stack_of_a_thousand_zero_branch_blocks_is_exactly_the_identity() {
     let x = Tensor::normal([t, d], 0.0, 1.0, &mut rng);
     let dy = Tensor::normal([t, d], 0.0, 1.0, &mut rng);
     let blocks: Vec<BranchParams> = (0..1000)
-        .map(|k| BranchParams::random(BRANCHES[k % 4], d, 16, &mut rng).with_zero_output())
+        .map(|k| {
+            BranchParams::random(BRANCHES[k % 4], d, 16, &mut rng).with_zero_output()
+        })
         .collect();
 
     let tape = Tape::new();
@@ -144,10 +149,15 @@ fn scalar_grad(a: f32, x: f32, t: f32, residual: bool) -> f32 {
 
 // ANCHOR: scalar_example
 #[test]
-fn the_scalar_example_matches_its_closed_form_and_only_the_residual_survives_a_near_zero() {
-    for &(a, x, t) in
-        &[(0.5, 2.0, 1.0), (-1.5, 0.3, -2.0), (3.0, -1.0, 4.0), (1e-3, 1.5, 0.5), (0.0, 1.5, 0.5)]
-    {
+fn the_scalar_example_matches_its_closed_form_and_only_the_residual_survives_a_near_zero()
+{
+    for &(a, x, t) in &[
+        (0.5, 2.0, 1.0),
+        (-1.5, 0.3, -2.0),
+        (3.0, -1.0, 4.0),
+        (1e-3, 1.5, 0.5),
+        (0.0, 1.5, 0.5),
+    ] {
         let plain = scalar_grad(a, x, t, false);
         let residual = scalar_grad(a, x, t, true);
         let expected_plain = (a * x - t) * a;
@@ -159,7 +169,10 @@ fn the_scalar_example_matches_its_closed_form_and_only_the_residual_survives_a_n
             (plain - expected_plain).abs() <= tol(expected_plain),
             "plain a={a}: {plain} vs {expected_plain}"
         );
-        assert!((residual - expected_residual).abs() <= tol(expected_residual), "residual a={a}");
+        assert!(
+            (residual - expected_residual).abs() <= tol(expected_residual),
+            "residual a={a}"
+        );
     }
     // a = 0: the plain block's gradient is exactly 0, the residual's is x − t.
     assert_eq!(scalar_grad(0.0, 1.5, 0.5, false), 0.0);
@@ -186,7 +199,8 @@ fn a_zero_initialised_last_layer_learns_at_once_and_the_layer_before_it_one_step
     let first = Linear::new(&mut params.scope("0"), 4, 8, true, &mut rng);
     let last = Linear::new(&mut params.scope("2"), 8, 4, true, &mut rng);
     last.zero_init(&mut params); // W₂ = 0, b₂ = 0
-    let (w1, b1, w2, b2) = (first.weight, first.bias.unwrap(), last.weight, last.bias.unwrap());
+    let (w1, b1, w2, b2) =
+        (first.weight, first.bias.unwrap(), last.weight, last.bias.unwrap());
     let block = Residual::new(Sequential::new().push(first).push(Relu).push(last));
     let x = Tensor::normal([3, 4], 0.0, 1.0, &mut rng);
     let target = Tensor::normal([3, 4], 0.0, 1.0, &mut rng);
@@ -201,12 +215,21 @@ fn a_zero_initialised_last_layer_learns_at_once_and_the_layer_before_it_one_step
 
     let (y, grads) = pass(&params);
     assert_eq!(y, x, "a zero last layer makes the block the identity");
-    assert!(!zero(grads.get(w2)) && !zero(grads.get(b2)), "the zero layer itself gets gradient");
-    assert!(zero(grads.get(w1)) && zero(grads.get(b1)), "the layer before it gets none yet");
+    assert!(
+        !zero(grads.get(w2)) && !zero(grads.get(b2)),
+        "the zero layer itself gets gradient"
+    );
+    assert!(
+        zero(grads.get(w1)) && zero(grads.get(b1)),
+        "the layer before it gets none yet"
+    );
 
     Sgd::new(0.1).step(&mut params, &grads);
     let (y, grads) = pass(&params);
     assert_ne!(y, x, "after one step the branch contributes");
-    assert!(!zero(grads.get(w1)) && !zero(grads.get(b1)), "now the first layer learns too");
+    assert!(
+        !zero(grads.get(w1)) && !zero(grads.get(b1)),
+        "now the first layer learns too"
+    );
 }
 // ANCHOR_END: zero_init_learns

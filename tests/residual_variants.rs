@@ -2,7 +2,9 @@
 //! branch is merged back (addition or concatenation), and where the
 //! LayerNorm sits (pre-norm or post-norm).
 
-use resgrad::nn::{Ctx, EncoderLayerConfig, Linear, Module, Params, ResidualOptions, TransformerEncoder};
+use resgrad::nn::{
+    Ctx, EncoderLayerConfig, Linear, Module, Params, ResidualOptions, TransformerEncoder,
+};
 use resgrad::{Rng, Tape, Tensor, Var};
 
 // ANCHOR: merge_gradients
@@ -11,7 +13,8 @@ use resgrad::{Rng, Tape, Tensor, Var};
 /// next layer's own weights for it: zero the next layer's columns that read
 /// `x`, and the skip hands `x` nothing at all.
 #[test]
-fn addition_gives_the_skip_the_branchs_gradient_and_concatenation_gives_it_what_the_next_layer_decides() {
+fn addition_gives_the_skip_the_branchs_gradient_and_concatenation_gives_it_what_the_next_layer_decides()
+ {
     let (n, w, m) = (3, 4, 5); // rows, width of x, outputs of the next layer
     let mut rng = Rng::new(40);
     let mut params = Params::new();
@@ -43,16 +46,29 @@ fn addition_gives_the_skip_the_branchs_gradient_and_concatenation_gives_it_what_
     let g = tape.backward_with(next_cat.forward(&ctx, y), dz);
     let (to_skip, to_branch): (Vec<f32>, Vec<f32>) = {
         let rows = g[y].data().chunks_exact(2 * w);
-        (rows.clone().flat_map(|r| r[..w].to_vec()).collect(), rows.flat_map(|r| r[w..].to_vec()).collect())
+        (
+            rows.clone().flat_map(|r| r[..w].to_vec()).collect(),
+            rows.flat_map(|r| r[w..].to_vec()).collect(),
+        )
     };
-    assert!(to_skip.iter().all(|&v| v == 0.0), "x's columns are zero, so is x's slice: {to_skip:?}");
-    assert_eq!(to_branch, g[f].data(), "F(x)'s slice is exactly what the branch receives");
+    assert!(
+        to_skip.iter().all(|&v| v == 0.0),
+        "x's columns are zero, so is x's slice: {to_skip:?}"
+    );
+    assert_eq!(
+        to_branch,
+        g[f].data(),
+        "F(x)'s slice is exactly what the branch receives"
+    );
     assert!(g[f].norm() > 0.0);
     // So all of x's gradient is what came back through the branch: dx = df W_F.
     // (The same four-term dot products as the Linear's backward, perhaps
     // summed in another order: a few f32 roundings on values of order 1.)
     let through_branch = tape.leaf(g[f].clone()).matmul(ctx.param(branch.weight)).value();
-    assert!(through_branch.max_abs_diff(&g[xv]) <= 1e-6, "x gets nothing but the branch's share");
+    assert!(
+        through_branch.max_abs_diff(&g[xv]) <= 1e-6,
+        "x gets nothing but the branch's share"
+    );
 }
 // ANCHOR_END: merge_gradients
 
@@ -69,7 +85,13 @@ fn input_gradient(norm_first: bool, layers: usize, x: &Tensor, dy: &Tensor) -> T
         .batch_first(true)
         .norm_first(norm_first)
         .residual(zero);
-    let encoder = TransformerEncoder::new(&mut params.scope("encoder"), config, layers, false, &mut rng);
+    let encoder = TransformerEncoder::new(
+        &mut params.scope("encoder"),
+        config,
+        layers,
+        false,
+        &mut rng,
+    );
     let tape = Tape::new();
     let ctx = Ctx::eval(&tape, &params);
     let xv = tape.leaf(x.clone());
@@ -86,7 +108,7 @@ fn input_gradient(norm_first: bool, layers: usize, x: &Tensor, dy: &Tensor) -> T
 /// standard deviation.
 #[test]
 fn with_zero_branches_pre_norm_passes_dy_to_the_input_unchanged_and_post_norm_passes_it_through_layer_norms()
-{
+ {
     let mut rng = Rng::new(42);
     // Rows with mean 1 and standard deviation 3, so the norm's effect shows.
     let x = Tensor::normal([2, 3, 8], 1.0, 3.0, &mut rng);
@@ -96,9 +118,14 @@ fn with_zero_branches_pre_norm_passes_dy_to_the_input_unchanged_and_post_norm_pa
     assert_eq!(pre, dy, "pre-norm: the identity path alone, dx = dy");
 
     let post = input_gradient(false, 12, &x, &dy);
-    let dot = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(&u, &v)| u as f64 * v as f64).sum::<f64>();
-    for ((dx, dy), x) in
-        post.data().chunks_exact(8).zip(dy.data().chunks_exact(8)).zip(x.data().chunks_exact(8))
+    let dot = |a: &[f32], b: &[f32]| {
+        a.iter().zip(b).map(|(&u, &v)| u as f64 * v as f64).sum::<f64>()
+    };
+    for ((dx, dy), x) in post
+        .data()
+        .chunks_exact(8)
+        .zip(dy.data().chunks_exact(8))
+        .zip(x.data().chunks_exact(8))
     {
         let mean = x.iter().sum::<f32>() / 8.0;
         let centred: Vec<f32> = x.iter().map(|v| v - mean).collect();
@@ -109,13 +136,20 @@ fn with_zero_branches_pre_norm_passes_dy_to_the_input_unchanged_and_post_norm_pa
         // 3e-5 against x − mean, whose entries are about 3), are well above
         // that and still five orders of magnitude below dy's own
         // projections, which are of order 1.
-        assert!(dot(dx, &ones).abs() < 1e-5, "post-norm removes the mean of dy: {}", dot(dx, &ones));
+        assert!(
+            dot(dx, &ones).abs() < 1e-5,
+            "post-norm removes the mean of dy: {}",
+            dot(dx, &ones)
+        );
         assert!(
             dot(dx, &centred).abs() < 1e-5 * 3.0,
             "and its component along x − mean: {}",
             dot(dx, &centred)
         );
-        assert!(dot(dy, &ones).abs() > 1e-2 || dot(dy, &centred).abs() > 1e-2, "dy itself has both");
+        assert!(
+            dot(dy, &ones).abs() > 1e-2 || dot(dy, &centred).abs() > 1e-2,
+            "dy itself has both"
+        );
         // ...and divides by the row's standard deviation, about 3.
         assert!(
             dot(dx, dx).sqrt() < dot(dy, dy).sqrt() / 2.0,

@@ -13,7 +13,8 @@ fn all_finite(t: &Tensor) -> bool {
 fn softmax_log_softmax_and_cross_entropy_stay_finite_for_logits_of_size_1e4() {
     // exp(1e4) overflows f32 (its limit is about e^88.7); subtracting the
     // row maximum first keeps every exponent at or below 0.
-    let logits = Tensor::from_vec(vec![1e4, -1e4, 0.0, 9_999.0, -1e4, 1e4, 3.0, -2.0], [2, 4]);
+    let logits =
+        Tensor::from_vec(vec![1e4, -1e4, 0.0, 9_999.0, -1e4, 1e4, 3.0, -2.0], [2, 4]);
     let tape = Tape::new();
     let x = tape.leaf(logits);
     let sm = x.softmax();
@@ -28,7 +29,10 @@ fn softmax_log_softmax_and_cross_entropy_stay_finite_for_logits_of_size_1e4() {
     // log p = -1e4 - (1e4 + ln(1 + e^-1)): finite, not -inf. f32 holds
     // numbers near 2e4 to about 0.002.
     let far = ls.value().get(&[0, 1]);
-    assert!((far - (-20_000.313)).abs() < 0.01, "log-probability of a far-off class: {far}");
+    assert!(
+        (far - (-20_000.313)).abs() < 0.01,
+        "log-probability of a far-off class: {far}"
+    );
     assert!(ce.value().item().is_finite() && ce.value().item() > 9_999.0);
     assert!(all_finite(&tape.backward(ce)[x]));
 }
@@ -62,7 +66,11 @@ fn a_fully_masked_attention_row_attends_to_nothing_and_passes_no_gradient() {
         [2, 3],
     ));
     let weights = scores.softmax();
-    assert_eq!(weights.value().data()[..3], [1.0, 0.0, 0.0], "a partly masked row: the rest share 1");
+    assert_eq!(
+        weights.value().data()[..3],
+        [1.0, 0.0, 0.0],
+        "a partly masked row: the rest share 1"
+    );
     let full = tape.leaf(Tensor::full([1, 3], f32::NEG_INFINITY));
     let w = full.softmax();
     assert_eq!(w.value().data(), &[0.0, 0.0, 0.0], "defined as zeros, not NaN");

@@ -153,7 +153,10 @@ fn adding_a_branch_of_another_width_to_a_skip_names_the_projection_shortcut() {
     assert!(msg.contains("add: shapes differ"), "{msg}");
     assert!(msg.contains("left shape [2, 5, 64], right shape [2, 5, 128]"), "{msg}");
     assert!(msg.contains("identity skip"), "{msg}");
-    assert!(msg.contains("projection shortcut P(x) + F(x) with P a Linear(64 -> 128)"), "{msg}");
+    assert!(
+        msg.contains("projection shortcut P(x) + F(x) with P a Linear(64 -> 128)"),
+        "{msg}"
+    );
     // The engine cannot know which operand is the skip: the other reading too.
     assert!(msg.contains("a Linear(128 -> 64) when x is the right one"), "{msg}");
 }
@@ -208,17 +211,21 @@ fn the_json_trace_lists_every_node_with_value_and_gradient() {
     let y = (x + x.relu()).sum();
     let g = tape.backward(y);
     let json = tape.to_json(Some(&g));
-    assert!(json.starts_with("{\"format\": \"resgrad-trace\", \"version\": 2, \"nodes\": ["));
+    assert!(
+        json.starts_with("{\"format\": \"resgrad-trace\", \"version\": 2, \"nodes\": [")
+    );
     assert_eq!(json.matches("\"id\": ").count(), tape.len());
     assert!(json.contains(
         "{\"id\": 0, \"op\": \"leaf\", \"detail\": \"\", \"label\": \"x\", \"inputs\": [], \"shape\": [2], \"value\": [-1.0, 2.0], \"grad\": [1.0, 2.0], \"sent\": []}"
     ));
-    assert!(json.contains("\"op\": \"add\", \"detail\": \"\", \"label\": null, \"inputs\": [0, 1]"));
+    assert!(json.contains(
+        "\"op\": \"add\", \"detail\": \"\", \"label\": null, \"inputs\": [0, 1]"
+    ));
     assert!(json.contains("\"op\": \"sum\""));
     // The add (#2) passes dy on unchanged to both x and relu(x): the skip's identity.
-    assert!(
-        json.contains("\"sent\": [{\"to\": 0, \"grad\": [1.0, 1.0]}, {\"to\": 1, \"grad\": [1.0, 1.0]}]")
-    );
+    assert!(json.contains(
+        "\"sent\": [{\"to\": 0, \"grad\": [1.0, 1.0]}, {\"to\": 1, \"grad\": [1.0, 1.0]}]"
+    ));
     // relu (#1) sends 1[x > 0] back to x.
     assert!(json.contains("\"sent\": [{\"to\": 0, \"grad\": [0.0, 1.0]}]"));
 }
@@ -241,7 +248,10 @@ fn the_json_traces_contributions_sum_to_each_gradient_bit_for_bit() {
     let Some(Json::Arr(nodes)) = doc.get("nodes") else { panic!("no nodes") };
     let numbers = |v: &Json| -> Vec<f32> {
         let Json::Arr(items) = v else { panic!("not an array: {v:?}") };
-        items.iter().map(|n| if let Json::Num(n) = n { *n as f32 } else { panic!("{n:?}") }).collect()
+        items
+            .iter()
+            .map(|n| if let Json::Num(n) = n { *n as f32 } else { panic!("{n:?}") })
+            .collect()
     };
     // Replay the sweep's accumulation: senders in decreasing id order.
     let mut received: Vec<Option<Vec<f32>>> = vec![None; nodes.len()];
@@ -262,17 +272,29 @@ fn the_json_traces_contributions_sum_to_each_gradient_bit_for_bit() {
         match node.get("grad") {
             Some(Json::Null) => assert!(received[id].is_none(), "node {id}"),
             Some(grad) => {
-                let expect: Vec<u32> = numbers(grad).iter().map(|v| v.to_bits()).collect();
-                let got: Vec<u32> =
-                    received[id].as_ref().expect("received").iter().map(|v| v.to_bits()).collect();
-                assert_eq!(got, expect, "node {id}: the contributions do not sum to the gradient");
+                let expect: Vec<u32> =
+                    numbers(grad).iter().map(|v| v.to_bits()).collect();
+                let got: Vec<u32> = received[id]
+                    .as_ref()
+                    .expect("received")
+                    .iter()
+                    .map(|v| v.to_bits())
+                    .collect();
+                assert_eq!(
+                    got, expect,
+                    "node {id}: the contributions do not sum to the gradient"
+                );
             }
             None => panic!("node {id} has no grad field"),
         }
         let Some(Json::Arr(sent)) = node.get("sent") else { panic!() };
-        fan_in_of_x += sent.iter().filter(|s| s.get("to") == Some(&Json::Num(0.0))).count();
+        fan_in_of_x +=
+            sent.iter().filter(|s| s.get("to") == Some(&Json::Num(0.0))).count();
     }
-    assert_eq!(fan_in_of_x, 3, "x should receive from the skip, the layer norm and the matmul");
+    assert_eq!(
+        fan_in_of_x, 3,
+        "x should receive from the skip, the layer norm and the matmul"
+    );
 }
 // ANCHOR_END: contributions_sum
 
@@ -285,20 +307,35 @@ fn the_json_trace_is_valid_json_that_reads_back_to_the_tape() {
     let scores = x.matmul(w).causal_mask(); // holds -inf
     let y = x + scores.softmax().matmul(x);
     let g = tape.backward(y.mean());
-    let doc = common::json::parse(&tape.to_json(Some(&g))).expect("the trace is valid JSON");
-    let Some(common::json::Json::Arr(nodes)) = doc.get("nodes") else { panic!("no nodes array") };
+    let doc =
+        common::json::parse(&tape.to_json(Some(&g))).expect("the trace is valid JSON");
+    let Some(common::json::Json::Arr(nodes)) = doc.get("nodes") else {
+        panic!("no nodes array")
+    };
     assert_eq!(nodes.len(), tape.len());
     for (id, node) in nodes.iter().enumerate() {
         assert_eq!(node.get("id"), Some(&common::json::Json::Num(id as f64)));
-        let Some(common::json::Json::Arr(value)) = node.get("value") else { panic!("node {id}: no value") };
-        let Some(common::json::Json::Arr(shape)) = node.get("shape") else { panic!("node {id}: no shape") };
-        let numel: f64 =
-            shape.iter().map(|d| if let common::json::Json::Num(d) = d { *d } else { 0.0 }).product();
+        let Some(common::json::Json::Arr(value)) = node.get("value") else {
+            panic!("node {id}: no value")
+        };
+        let Some(common::json::Json::Arr(shape)) = node.get("shape") else {
+            panic!("node {id}: no shape")
+        };
+        let numel: f64 = shape
+            .iter()
+            .map(|d| if let common::json::Json::Num(d) = d { *d } else { 0.0 })
+            .product();
         assert_eq!(value.len() as f64, numel, "node {id}");
         // Every node reaches the loss here, so every one has a gradient.
-        assert!(matches!(node.get("grad"), Some(common::json::Json::Arr(_))), "node {id}");
+        assert!(
+            matches!(node.get("grad"), Some(common::json::Json::Arr(_))),
+            "node {id}"
+        );
     }
-    assert_eq!(nodes[0].get("label"), Some(&common::json::Json::Str("x \"quoted\"\n".into())));
+    assert_eq!(
+        nodes[0].get("label"),
+        Some(&common::json::Json::Str("x \"quoted\"\n".into()))
+    );
     // -inf from the mask is written as a string, which JSON can hold.
     let Some(common::json::Json::Arr(masked)) = nodes[3].get("value") else { panic!() };
     assert!(masked.contains(&common::json::Json::Str("-inf".into())));
@@ -348,8 +385,10 @@ fn backward_leaves_gives_the_leaves_the_same_gradients_and_frees_the_rest() {
     assert_eq!(leaves[x], all[x], "bit for bit: the same rules in the same order");
     assert_eq!(leaves[w], all[w]);
     assert!(all.get(h).is_some(), "backward keeps the op's gradient");
-    let asked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| leaves.get(h).cloned()));
-    let message = asked.expect_err("an op's gradient was freed").downcast::<String>().unwrap();
+    let asked =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| leaves.get(h).cloned()));
+    let message =
+        asked.expect_err("an op's gradient was freed").downcast::<String>().unwrap();
     assert!(message.contains("was freed during the sweep"), "{message}");
     assert!(message.contains("call tape.backward(loss)"), "{message}");
 }

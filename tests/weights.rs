@@ -37,7 +37,11 @@ fn snapshot(params: &Params) -> Vec<(String, Vec<usize>, Vec<u32>)> {
     params
         .iter()
         .map(|(_, p)| {
-            (p.name.clone(), p.value.dims().to_vec(), p.value.data().iter().map(|v| v.to_bits()).collect())
+            (
+                p.name.clone(),
+                p.value.dims().to_vec(),
+                p.value.data().iter().map(|v| v.to_bits()).collect(),
+            )
         })
         .collect()
 }
@@ -50,7 +54,9 @@ fn f32_bytes(values: &[f32]) -> Vec<u8> {
 fn file(tensors: &[(&str, Dtype, &[usize], Vec<u8>)]) -> Vec<u8> {
     let views: Vec<(&str, TensorView<'_>)> = tensors
         .iter()
-        .map(|(name, dtype, shape, bytes)| (*name, TensorView::new(*dtype, shape.to_vec(), bytes).unwrap()))
+        .map(|(name, dtype, shape, bytes)| {
+            (*name, TensorView::new(*dtype, shape.to_vec(), bytes).unwrap())
+        })
         .collect();
     safetensors::serialize(views, None).unwrap()
 }
@@ -59,7 +65,9 @@ fn file(tensors: &[(&str, Dtype, &[usize], Vec<u8>)]) -> Vec<u8> {
 fn f32_file(tensors: &[(&str, &[usize])]) -> Vec<u8> {
     let full: Vec<(&str, Dtype, &[usize], Vec<u8>)> = tensors
         .iter()
-        .map(|(name, shape)| (*name, Dtype::F32, *shape, f32_bytes(&vec![0.5; shape.iter().product()])))
+        .map(|(name, shape)| {
+            (*name, Dtype::F32, *shape, f32_bytes(&vec![0.5; shape.iter().product()]))
+        })
         .collect();
     file(&full)
 }
@@ -101,15 +109,22 @@ fn assert_damaged(err: &WeightsError) {
 
 /// A path in the temp directory no other test (or run) uses at the same time.
 fn temp_path(name: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("resgrad-weights-{}-{name}.safetensors", std::process::id()))
+    std::env::temp_dir()
+        .join(format!("resgrad-weights-{}-{name}.safetensors", std::process::id()))
 }
 
 #[test]
 fn saving_then_loading_round_trips_every_bit() {
     let mut saved = model(1);
     // Values whose bits an f32 -> f32 path must not disturb.
-    let specials =
-        [f32::from_bits(0x7fc0_1234), -0.0, f32::INFINITY, f32::from_bits(1), f32::MIN_POSITIVE, -1.5e-40];
+    let specials = [
+        f32::from_bits(0x7fc0_1234),
+        -0.0,
+        f32::INFINITY,
+        f32::from_bits(1),
+        f32::MIN_POSITIVE,
+        -1.5e-40,
+    ];
     let w = saved.find("a.weight").unwrap();
     saved.get_mut(w).data_mut().copy_from_slice(&specials);
 
@@ -135,10 +150,16 @@ fn the_file_holds_little_endian_f32_under_state_dict_names_and_the_pt_format() {
     let w = parsed.tensor("a.weight").unwrap();
     assert_eq!(w.dtype(), Dtype::F32);
     assert_eq!(w.shape(), &[2, 3]);
-    assert_eq!(w.data(), f32_bytes(params.get(params.find("a.weight").unwrap()).data()).as_slice());
+    assert_eq!(
+        w.data(),
+        f32_bytes(params.get(params.find("a.weight").unwrap()).data()).as_slice()
+    );
 
     let meta = read_metadata(&bytes).unwrap();
-    assert_eq!(meta.into_iter().collect::<Vec<_>>(), [("format".to_string(), "pt".to_string())]);
+    assert_eq!(
+        meta.into_iter().collect::<Vec<_>>(),
+        [("format".to_string(), "pt".to_string())]
+    );
 }
 
 #[test]
@@ -163,8 +184,16 @@ fn read_tensors_reports_every_tensor_that_is_not_f32() {
     assert_eq!(
         problems(&err),
         [
-            Problem::WrongDtype { name: "half".into(), found: "F16".into(), expected: "F32".into() },
-            Problem::WrongDtype { name: "index".into(), found: "I64".into(), expected: "F32".into() },
+            Problem::WrongDtype {
+                name: "half".into(),
+                found: "F16".into(),
+                expected: "F32".into()
+            },
+            Problem::WrongDtype {
+                name: "index".into(),
+                found: "I64".into(),
+                expected: "F32".into()
+            },
         ]
     );
 }
@@ -178,9 +207,17 @@ fn read_metadata_of_a_file_without_metadata_is_empty() {
 fn a_missing_tensor_names_the_tensor_and_its_expected_shape() {
     let mut params = model(5);
     let err = load_fails(&mut params, &f32_file(&[MODEL[0], MODEL[1], MODEL[3]]));
-    assert_eq!(problems(&err), [Problem::Missing { name: "norm.weight".into(), expected: Shape::from([2]) }]);
+    assert_eq!(
+        problems(&err),
+        [Problem::Missing { name: "norm.weight".into(), expected: Shape::from([2]) }]
+    );
     let msg = err.to_string();
-    assert!(msg.contains("missing: `norm.weight` (shape [2] in the model) is not in the file"), "{msg}");
+    assert!(
+        msg.contains(
+            "missing: `norm.weight` (shape [2] in the model) is not in the file"
+        ),
+        "{msg}"
+    );
     assert!(msg.contains("nothing was loaded"), "{msg}");
     assert!(msg.contains("hint: names must match exactly"), "{msg}");
 }
@@ -191,9 +228,17 @@ fn an_extra_tensor_names_the_tensor_and_its_shape() {
     let mut tensors = MODEL.to_vec();
     tensors.push(("b.weight", &[4, 2]));
     let err = load_fails(&mut params, &f32_file(&tensors));
-    assert_eq!(problems(&err), [Problem::Unexpected { name: "b.weight".into(), shape: Shape::from([4, 2]) }]);
+    assert_eq!(
+        problems(&err),
+        [Problem::Unexpected { name: "b.weight".into(), shape: Shape::from([4, 2]) }]
+    );
     let msg = err.to_string();
-    assert!(msg.contains("unexpected: `b.weight` (shape [4, 2] in the file) is not a parameter"), "{msg}");
+    assert!(
+        msg.contains(
+            "unexpected: `b.weight` (shape [4, 2] in the file) is not a parameter"
+        ),
+        "{msg}"
+    );
     assert!(msg.contains("the file's names not in the model: `b.weight`"), "{msg}");
 }
 
@@ -212,7 +257,12 @@ fn a_wrong_shape_names_the_tensor_and_both_shapes() {
         }]
     );
     let msg = err.to_string();
-    assert!(msg.contains("wrong shape: `norm.weight` is [3] in the file but [2] in the model"), "{msg}");
+    assert!(
+        msg.contains(
+            "wrong shape: `norm.weight` is [3] in the file but [2] in the model"
+        ),
+        "{msg}"
+    );
     assert!(msg.contains("hint: a wrong shape means"), "{msg}");
 }
 
@@ -222,7 +272,10 @@ fn a_transposed_weight_is_recognised_as_one() {
     let mut tensors = MODEL.to_vec();
     tensors[0] = ("a.weight", &[3, 2]);
     let msg = load_fails(&mut params, &f32_file(&tensors)).to_string();
-    assert!(msg.contains("`a.weight` is [3, 2] in the file but [2, 3] in the model"), "{msg}");
+    assert!(
+        msg.contains("`a.weight` is [3, 2] in the file but [2, 3] in the model"),
+        "{msg}"
+    );
     assert!(msg.contains("[3, 2] is [2, 3] transposed"), "{msg}");
 }
 
@@ -238,10 +291,19 @@ fn a_wrong_dtype_names_the_tensor_both_dtypes_and_the_fix() {
     let err = load_fails(&mut params, &bytes);
     assert_eq!(
         problems(&err),
-        [Problem::WrongDtype { name: "a.bias".into(), found: "F16".into(), expected: "F32".into() }]
+        [Problem::WrongDtype {
+            name: "a.bias".into(),
+            found: "F16".into(),
+            expected: "F32".into()
+        }]
     );
     let msg = err.to_string();
-    assert!(msg.contains("wrong dtype: `a.bias` is stored as F16, but resgrad loads only F32"), "{msg}");
+    assert!(
+        msg.contains(
+            "wrong dtype: `a.bias` is stored as F16, but resgrad loads only F32"
+        ),
+        "{msg}"
+    );
     assert!(msg.contains("tensor.float()"), "{msg}");
 }
 
@@ -258,7 +320,11 @@ fn a_wrong_dtype_and_a_wrong_shape_on_one_tensor_are_both_reported() {
     assert_eq!(
         problems(&err),
         [
-            Problem::WrongDtype { name: "a.bias".into(), found: "F64".into(), expected: "F32".into() },
+            Problem::WrongDtype {
+                name: "a.bias".into(),
+                found: "F64".into(),
+                expected: "F32".into()
+            },
             Problem::WrongShape {
                 name: "a.bias".into(),
                 expected: Shape::from([2]),
@@ -288,7 +354,11 @@ fn several_problems_are_all_reported_at_once() {
                 expected: Shape::from([2, 3]),
                 found: Shape::from([2, 4])
             },
-            Problem::WrongDtype { name: "a.bias".into(), found: "BF16".into(), expected: "F32".into() },
+            Problem::WrongDtype {
+                name: "a.bias".into(),
+                found: "BF16".into(),
+                expected: "F32".into()
+            },
             Problem::Missing { name: "norm.weight".into(), expected: Shape::from([2]) },
             Problem::Unexpected { name: "extra.one".into(), shape: Shape::from([1]) },
             Problem::Unexpected { name: "extra.two".into(), shape: Shape::from([5]) },
@@ -307,8 +377,10 @@ fn several_problems_are_all_reported_at_once() {
 #[test]
 fn a_file_whose_names_carry_an_extra_prefix_gets_a_hint_naming_it() {
     let mut params = model(12);
-    let prefixed: Vec<(String, &[usize])> = MODEL.iter().map(|(n, s)| (format!("model.{n}"), *s)).collect();
-    let tensors: Vec<(&str, &[usize])> = prefixed.iter().map(|(n, s)| (n.as_str(), *s)).collect();
+    let prefixed: Vec<(String, &[usize])> =
+        MODEL.iter().map(|(n, s)| (format!("model.{n}"), *s)).collect();
+    let tensors: Vec<(&str, &[usize])> =
+        prefixed.iter().map(|(n, s)| (n.as_str(), *s)).collect();
     let err = load_fails(&mut params, &f32_file(&tensors));
     assert_eq!(problems(&err).len(), 8);
     let msg = err.to_string();
@@ -326,7 +398,8 @@ fn a_file_whose_names_carry_an_extra_prefix_gets_a_hint_naming_it() {
 fn a_model_whose_names_carry_a_prefix_the_file_lacks_gets_a_hint_naming_it() {
     let mut params = Params::new();
     LayerNorm::new(&mut params.scope("encoder.norm"), 2);
-    let err = load_fails(&mut params, &f32_file(&[("norm.weight", &[2]), ("norm.bias", &[2])]));
+    let err =
+        load_fails(&mut params, &f32_file(&[("norm.weight", &[2]), ("norm.bias", &[2])]));
     let msg = err.to_string();
     assert!(msg.contains("The model's names carry a prefix `encoder.`"), "{msg}");
 }
@@ -348,7 +421,10 @@ fn a_long_list_of_problems_is_summarised_after_twenty() {
 fn empty_bytes_are_damaged() {
     let err = load_fails(&mut model(13), &[]);
     assert_damaged(&err);
-    assert!(err.to_string().contains("the bytes are not a valid safetensors file"), "{err}");
+    assert!(
+        err.to_string().contains("the bytes are not a valid safetensors file"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -484,7 +560,9 @@ fn saving_and_loading_through_a_file_round_trips() {
 fn loading_a_nonexistent_path_names_the_path() {
     let path = temp_path("does-not-exist");
     let err = load_fails_from_path(&mut model(23), &path);
-    let WeightsError::Io { path: reported, source } = &err else { panic!("expected Io, got: {err}") };
+    let WeightsError::Io { path: reported, source } = &err else {
+        panic!("expected Io, got: {err}")
+    };
     assert_eq!(reported, &path);
     assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
     let msg = err.to_string();
@@ -513,16 +591,26 @@ fn a_damaged_or_mismatched_file_names_the_path() {
     std::fs::remove_file(&garbage).unwrap();
     std::fs::remove_file(&mismatched).unwrap();
 
-    assert!(matches!(&damaged, WeightsError::Damaged { path: Some(p), .. } if p == &garbage), "{damaged}");
     assert!(
-        damaged.to_string().contains(&format!("`{}` is not a valid safetensors file", garbage.display()))
+        matches!(&damaged, WeightsError::Damaged { path: Some(p), .. } if p == &garbage),
+        "{damaged}"
+    );
+    assert!(
+        damaged.to_string().contains(&format!(
+            "`{}` is not a valid safetensors file",
+            garbage.display()
+        ))
     );
     assert!(damaged.to_string().contains("Git LFS pointer"), "{damaged}");
     assert!(
         matches!(&mismatch, WeightsError::Mismatch { path: Some(p), .. } if p == &mismatched),
         "{mismatch}"
     );
-    assert!(mismatch.to_string().contains(&format!("the weights in `{}` do not fit", mismatched.display())));
+    assert!(
+        mismatch
+            .to_string()
+            .contains(&format!("the weights in `{}` do not fit", mismatched.display()))
+    );
 }
 
 /// `load_safetensors` from a path, asserting that it fails and changes nothing.
@@ -540,11 +628,15 @@ fn check_load(params: &mut Params, bytes: &[u8]) -> Result<(), TestCaseError> {
     let before = snapshot(params);
     match params.load_safetensors_bytes(bytes) {
         Ok(()) => {
-            let file = read_tensors(bytes).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let file =
+                read_tensors(bytes).map_err(|e| TestCaseError::fail(e.to_string()))?;
             prop_assert_eq!(file.len(), params.len());
             for (name, tensor) in file {
-                let id = params.find(&name).ok_or_else(|| TestCaseError::fail(name.clone()))?;
-                let stored: Vec<u32> = params.get(id).data().iter().map(|v| v.to_bits()).collect();
+                let id = params
+                    .find(&name)
+                    .ok_or_else(|| TestCaseError::fail(name.clone()))?;
+                let stored: Vec<u32> =
+                    params.get(id).data().iter().map(|v| v.to_bits()).collect();
                 let read: Vec<u32> = tensor.data().iter().map(|v| v.to_bits()).collect();
                 prop_assert_eq!(stored, read, "{}", name);
             }

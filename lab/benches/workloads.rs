@@ -97,7 +97,9 @@ fn w2_block(bencher: Bencher, run: &BlockRun) {
     let block = Block::new(run.size);
     kernels::set_threads(run.threads);
     drop(block.step()); // the first step fills the buffer pool
-    bencher.counter(ItemsCount::new((3.0 * run.size.forward_flops()) as u64)).bench_local(|| block.step());
+    bencher
+        .counter(ItemsCount::new((3.0 * run.size.forward_flops()) as u64))
+        .bench_local(|| block.step());
 }
 
 /// W3: 32 residual blocks of width 16, batch 1: the cost of the tape itself.

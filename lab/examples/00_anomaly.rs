@@ -44,7 +44,12 @@ fn main() {
     let loss = naive_cross_entropy(logits, tape.constant(one_hot0.clone()));
     let grads = tape.backward(loss);
     println!("loss = {}", loss.value().item());
-    println!("dL/dlogits holds {} NaN of {}:\n{}", count_nan(&grads[logits]), logits0.numel(), grads[logits]);
+    println!(
+        "dL/dlogits holds {} NaN of {}:\n{}",
+        count_nan(&grads[logits]),
+        logits0.numel(),
+        grads[logits]
+    );
 
     println!("\n== in anomaly mode ==\n");
     // ANCHOR: anomaly
@@ -58,12 +63,16 @@ fn main() {
     // same two things and go on.
     static LINE: Mutex<String> = Mutex::new(String::new());
     std::panic::set_hook(Box::new(|info| {
-        *LINE.lock().unwrap() = info.location().map(|at| at.to_string()).unwrap_or_default();
+        *LINE.lock().unwrap() =
+            info.location().map(|at| at.to_string()).unwrap_or_default();
     }));
-    let report = std::panic::catch_unwind(AssertUnwindSafe(|| naive_cross_entropy(logits, one_hot)))
-        .expect_err("anomaly mode stops at the log");
+    let report = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        naive_cross_entropy(logits, one_hot)
+    }))
+    .expect_err("anomaly mode stops at the log");
     let _ = std::panic::take_hook();
-    let message = report.downcast_ref::<String>().expect("the report is a formatted message");
+    let message =
+        report.downcast_ref::<String>().expect("the report is a formatted message");
     println!("panicked at {}:\n{message}", LINE.lock().unwrap());
     println!("\nthe tape up to the report:\n{tape}");
 
@@ -77,6 +86,10 @@ fn main() {
     // ANCHOR_END: fix
     let grads = tape.backward(loss);
     let builtin = tape.leaf(logits.value().as_ref().clone()).cross_entropy(&targets);
-    println!("loss = {}, the same as cross_entropy's {}", loss.value().item(), builtin.value().item());
+    println!(
+        "loss = {}, the same as cross_entropy's {}",
+        loss.value().item(),
+        builtin.value().item()
+    );
     println!("dL/dlogits holds {} NaN:\n{}", count_nan(&grads[logits]), grads[logits]);
 }

@@ -61,7 +61,9 @@ fn main() -> std::io::Result<()> {
         println!("|dL/d{name}| = {:.6}", grads[p].norm());
     }
 
-    println!("\n== gradcheck of the whole block (random directions, central differences) ==\n");
+    println!(
+        "\n== gradcheck of the whole block (random directions, central differences) ==\n"
+    );
     let mut inputs = vec![x0];
     inputs.extend(params.iter().cloned());
     match gradcheck(|_t, v| v[0] + branch(v[0], v[1], v[2], v[3], v[4]), &inputs) {
@@ -82,7 +84,9 @@ fn main() -> std::io::Result<()> {
 
     let dir = lab::out_dir(lab::quick_flag());
     std::fs::create_dir_all(&dir)?;
-    for (file, text) in [("tape_residual.dot", dot), ("tape_residual.json", tape.to_json(Some(&grads)))] {
+    for (file, text) in
+        [("tape_residual.dot", dot), ("tape_residual.json", tape.to_json(Some(&grads)))]
+    {
         std::fs::write(dir.join(file), text)?;
         println!("wrote {}", lab::shown(&dir.join(file)));
     }

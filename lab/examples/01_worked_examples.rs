@@ -39,7 +39,9 @@
 
 use lab::{Claim, Figure, Outcome, Series, Table, fmt_num};
 use resgrad::check::jacobian;
-use resgrad::nn::{Ctx, Linear, Module, Params, Relu, Residual, ResidualOptions, Sequential, Shortcut};
+use resgrad::nn::{
+    Ctx, Linear, Module, Params, Relu, Residual, ResidualOptions, Sequential, Shortcut,
+};
 use resgrad::optim::{Optimizer, Sgd};
 use resgrad::rng::Rng;
 use resgrad::shape::Shape;
@@ -90,7 +92,8 @@ pub fn learn_affine(skip: bool, steps: usize, seed: u64) -> Vec<(f32, f32)> {
     let mut params = Params::new();
     let f = Linear::new(&mut params.scope("f"), 1, 1, true, &mut rng); // F(x) = w·x + b
     let (w, b) = (f.weight, f.bias.expect("built with a bias"));
-    let options = if skip { ResidualOptions::default() } else { ResidualOptions::plain() };
+    let options =
+        if skip { ResidualOptions::default() } else { ResidualOptions::plain() };
     let unit = Residual::new(f).with_options(&mut params.scope("unit"), options);
     let mut opt = Sgd::new(LR);
     let mut path = Vec::with_capacity(steps);
@@ -159,17 +162,41 @@ impl Module for Concat {
 /// The designs of (c).
 fn designs() -> Vec<Design> {
     vec![
-        design("R3 -> R2: y = P(x) + F(x)", 3, 2, (2 * (3 * 2 + 2), "F and P: 2 x (3x2 + 2)"), |p, rng| {
-            let f = Linear::new(&mut p.scope("branch"), 3, 2, true, rng);
-            Box::new(Residual::projected(&mut p.scope("shortcut"), f, 3, 2, rng))
-        }),
-        design("R6: widen F to R6; y = x + F(x)", 6, 6, (6 * 6 + 6, "F: 6x6 + 6"), |p, rng| {
-            Box::new(Residual::new(Linear::new(&mut p.scope("branch"), 6, 6, true, rng)))
-        }),
-        design("R6 -> R4: y = P(x) + F(x)", 6, 4, (2 * (6 * 4 + 4), "F and P: 2 x (6x4 + 4)"), |p, rng| {
-            let f = Linear::new(&mut p.scope("branch"), 6, 4, true, rng);
-            Box::new(Residual::projected(&mut p.scope("shortcut"), f, 6, 4, rng))
-        }),
+        design(
+            "R3 -> R2: y = P(x) + F(x)",
+            3,
+            2,
+            (2 * (3 * 2 + 2), "F and P: 2 x (3x2 + 2)"),
+            |p, rng| {
+                let f = Linear::new(&mut p.scope("branch"), 3, 2, true, rng);
+                Box::new(Residual::projected(&mut p.scope("shortcut"), f, 3, 2, rng))
+            },
+        ),
+        design(
+            "R6: widen F to R6; y = x + F(x)",
+            6,
+            6,
+            (6 * 6 + 6, "F: 6x6 + 6"),
+            |p, rng| {
+                Box::new(Residual::new(Linear::new(
+                    &mut p.scope("branch"),
+                    6,
+                    6,
+                    true,
+                    rng,
+                )))
+            },
+        ),
+        design(
+            "R6 -> R4: y = P(x) + F(x)",
+            6,
+            4,
+            (2 * (6 * 4 + 4), "F and P: 2 x (6x4 + 4)"),
+            |p, rng| {
+                let f = Linear::new(&mut p.scope("branch"), 6, 4, true, rng);
+                Box::new(Residual::projected(&mut p.scope("shortcut"), f, 6, 4, rng))
+            },
+        ),
         design(
             "R6: lift F back; y = x + Q(F(x))",
             6,
@@ -181,10 +208,16 @@ fn designs() -> Vec<Design> {
                 Box::new(Residual::new(Sequential::new().push(f).push(q)))
             },
         ),
-        design("R6 -> R10: y = [x; F(x)] (concat)", 6, 10, (6 * 4 + 4, "F: 6x4 + 4"), |p, rng| {
-            let f = Linear::new(&mut p.scope("branch"), 6, 4, true, rng);
-            Box::new(Concat(f))
-        }),
+        design(
+            "R6 -> R10: y = [x; F(x)] (concat)",
+            6,
+            10,
+            (6 * 4 + 4, "F: 6x4 + 4"),
+            |p, rng| {
+                let f = Linear::new(&mut p.scope("branch"), 6, 4, true, rng);
+                Box::new(Concat(f))
+            },
+        ),
     ]
 }
 
@@ -219,7 +252,8 @@ fn projection_jacobian() -> (Tensor, Tensor) {
     let mut rng = Rng::new(4);
     let mut params = Params::new();
     let f = Linear::new(&mut params.scope("branch"), 3, 2, true, &mut rng);
-    let block = Residual::projected(&mut params.scope("shortcut"), f.clone(), 3, 2, &mut rng);
+    let block =
+        Residual::projected(&mut params.scope("shortcut"), f.clone(), 3, 2, &mut rng);
     let x = Tensor::normal([1, 3], 0.0, 1.0, &mut rng);
     let j_block = block_jacobian(&params, &x, &block); // [2, 3]
     let j_branch = block_jacobian(&params, &x, &f); // [2, 3]
@@ -299,9 +333,9 @@ pub fn zero_stack(n: usize, seed: u64) -> ZeroStack {
         let tape = Tape::new();
         let ctx = Ctx::eval(&tape, &params);
         let input = tape.leaf(x.clone());
-        let y = blocks
-            .iter()
-            .fold(input, |h, b| if skip { b.forward(&ctx, h) } else { b.branch.forward(&ctx, h) });
+        let y = blocks.iter().fold(input, |h, b| {
+            if skip { b.forward(&ctx, h) } else { b.branch.forward(&ctx, h) }
+        });
         let grads = tape.backward_with(y, u.clone());
         let dx = grads.get(input).cloned().unwrap_or_else(|| Tensor::zeros(x.shape()));
         ((*y.value()).clone(), dx)
@@ -323,23 +357,34 @@ pub fn zero_stack(n: usize, seed: u64) -> ZeroStack {
 /// Runs all five examples. `quick` changes nothing but the figure's grid:
 /// every part is small.
 pub fn run(quick: bool) -> Outcome {
-    let mut table = Table::new(&["part", "quantity", "resgrad", "expected", "|difference|"]);
-    let mut push = |part: &str, quantity: String, got: String, expected: String, diff: String| {
-        table.push(vec![part.to_string(), quantity, got, expected, diff]);
-    };
+    let mut table =
+        Table::new(&["part", "quantity", "resgrad", "expected", "|difference|"]);
+    let mut push =
+        |part: &str, quantity: String, got: String, expected: String, diff: String| {
+            table.push(vec![part.to_string(), quantity, got, expected, diff]);
+        };
 
     // (a) The scalar example.
     let mut worst_relative = 0.0f64;
-    let (mut plain_at_0, mut residual_at_0, mut residual_at_minus_1) = (f32::NAN, f32::NAN, f32::NAN);
+    let (mut plain_at_0, mut residual_at_0, mut residual_at_minus_1) =
+        (f32::NAN, f32::NAN, f32::NAN);
     for &a in &A_VALUES {
         let (plain, residual) = scalar_gradients(a, X, T);
-        let (plain_cf, residual_cf) = scalar_gradients_closed_form(a as f64, X as f64, T as f64);
-        for (what, got, want) in
-            [("plain (a·x − t)·a", plain, plain_cf), ("residual ((1+a)·x − t)·(1+a)", residual, residual_cf)]
-        {
+        let (plain_cf, residual_cf) =
+            scalar_gradients_closed_form(a as f64, X as f64, T as f64);
+        for (what, got, want) in [
+            ("plain (a·x − t)·a", plain, plain_cf),
+            ("residual ((1+a)·x − t)·(1+a)", residual, residual_cf),
+        ] {
             let diff = (got as f64 - want).abs();
             worst_relative = worst_relative.max(diff / want.abs().max(1.0));
-            push("a", format!("dL/dx {what}, a = {a}"), fmt_num(got as f64), fmt_num(want), fmt_num(diff));
+            push(
+                "a",
+                format!("dL/dx {what}, a = {a}"),
+                fmt_num(got as f64),
+                fmt_num(want),
+                fmt_num(diff),
+            );
         }
         if a == 0.0 {
             (plain_at_0, residual_at_0) = (plain, residual);
@@ -354,7 +399,8 @@ pub fn run(quick: bool) -> Outcome {
         (-20..=20).map(|i| i as f32 * 0.1).collect()
     };
     let mut plain_curve = Series { name: "plain y = a·x".into(), points: Vec::new() };
-    let mut residual_curve = Series { name: "residual y = x + a·x".into(), points: Vec::new() };
+    let mut residual_curve =
+        Series { name: "residual y = x + a·x".into(), points: Vec::new() };
     for &a in &grid {
         let (p, r) = scalar_gradients(a, X, T);
         plain_curve.points.push((a as f64, p as f64));
@@ -369,12 +415,18 @@ pub fn run(quick: bool) -> Outcome {
     let (w0, b0) = residual_path[0];
     let learned = [
         (
-            format!("residual branch w after {STEPS} SGD steps (w after step 1: {})", fmt_num(w0 as f64)),
+            format!(
+                "residual branch w after {STEPS} SGD steps (w after step 1: {})",
+                fmt_num(w0 as f64)
+            ),
             w_res,
             2.0,
         ),
         (
-            format!("residual branch b after {STEPS} SGD steps (b after step 1: {})", fmt_num(b0 as f64)),
+            format!(
+                "residual branch b after {STEPS} SGD steps (b after step 1: {})",
+                fmt_num(b0 as f64)
+            ),
             b_res,
             2.0,
         ),
@@ -382,9 +434,18 @@ pub fn run(quick: bool) -> Outcome {
         (format!("plain unit b after {STEPS} SGD steps"), b_plain, 2.0),
     ];
     for (quantity, got, want) in learned {
-        push("b", quantity, fmt_num(got as f64), want.to_string(), fmt_num((got as f64 - want).abs()));
+        push(
+            "b",
+            quantity,
+            fmt_num(got as f64),
+            want.to_string(),
+            fmt_num((got as f64 - want).abs()),
+        );
     }
-    let err_series = |name: &str, path: &[(f32, f32)], pick: fn(&(f32, f32)) -> f32, target: f64| Series {
+    let err_series = |name: &str,
+                      path: &[(f32, f32)],
+                      pick: fn(&(f32, f32)) -> f32,
+                      target: f64| Series {
         name: name.into(),
         points: path
             .iter()
@@ -434,8 +495,11 @@ pub fn run(quick: bool) -> Outcome {
     let identity = Tensor::eye(D);
     let max_dev = diff.max_abs_diff(&identity);
     for i in 0..D {
-        let row: Vec<String> = (0..D).map(|j| fmt_num(diff.get(&[i, j]) as f64)).collect();
-        let dev = (0..D).map(|j| (diff.get(&[i, j]) - identity.get(&[i, j])).abs()).fold(0.0f32, f32::max);
+        let row: Vec<String> =
+            (0..D).map(|j| fmt_num(diff.get(&[i, j]) as f64)).collect();
+        let dev = (0..D)
+            .map(|j| (diff.get(&[i, j]) - identity.get(&[i, j])).abs())
+            .fold(0.0f32, f32::max);
         push(
             "d",
             format!("row {i} of J(x + F(x)) − J(F)"),
@@ -465,7 +529,11 @@ pub fn run(quick: bool) -> Outcome {
     push(
         "e",
         format!("the same {N} blocks without skips: max |y| and max |dL/dx|"),
-        format!("{} and {}", fmt_num(z.plain_max_output as f64), fmt_num(z.plain_max_gradient as f64)),
+        format!(
+            "{} and {}",
+            fmt_num(z.plain_max_output as f64),
+            fmt_num(z.plain_max_gradient as f64)
+        ),
         "0 and 0".into(),
         "-".into(),
     );
@@ -514,12 +582,16 @@ pub fn run(quick: bool) -> Outcome {
                 "w = {}, b = {} after {STEPS} SGD steps (needs |w − 2|, |b − 2| <= {tol_fit:e})",
                 w_res, b_res
             ),
-            (w_res as f64 - 2.0).abs() <= tol_fit && (b_res as f64 - 2.0).abs() <= tol_fit,
+            (w_res as f64 - 2.0).abs() <= tol_fit
+                && (b_res as f64 - 2.0).abs() <= tol_fit,
         ),
         Claim::new(
             "the same unit without the skip learns the whole map instead, w = 3 and b = 2",
-            format!("w = {w_plain}, b = {b_plain} (needs |w − 3|, |b − 2| <= {tol_fit:e})"),
-            (w_plain as f64 - 3.0).abs() <= tol_fit && (b_plain as f64 - 2.0).abs() <= tol_fit,
+            format!(
+                "w = {w_plain}, b = {b_plain} (needs |w − 3|, |b − 2| <= {tol_fit:e})"
+            ),
+            (w_plain as f64 - 3.0).abs() <= tol_fit
+                && (b_plain as f64 - 2.0).abs() <= tol_fit,
         ),
         Claim::new(
             "a projection (or a wider branch, or concatenation) makes the widths fit; parameters counted by the store equal the formulas",

@@ -42,8 +42,8 @@
 
 use lab::{Claim, Figure, Outcome, Series, Table, fmt_num};
 use resgrad::nn::{
-    Ctx, Dropout, EncoderLayerConfig, LayerNorm, Linear, Module, Params, Relu, ResidualConnection,
-    Sequential, TransformerEncoderLayer,
+    Ctx, Dropout, EncoderLayerConfig, LayerNorm, Linear, Module, Params, Relu,
+    ResidualConnection, Sequential, TransformerEncoderLayer,
 };
 use resgrad::rng::Rng;
 use resgrad::shape::Shape;
@@ -68,8 +68,13 @@ pub struct Sizes {
 
 impl Sizes {
     /// The tutorial's own sizes.
-    pub const TUTORIAL: Sizes =
-        Sizes { d: 512, d_ff: 2048, heads: 8, wrapper_input: [10, 20, 512], encoder_input: [10, 32, 512] };
+    pub const TUTORIAL: Sizes = Sizes {
+        d: 512,
+        d_ff: 2048,
+        heads: 8,
+        wrapper_input: [10, 20, 512],
+        encoder_input: [10, 32, 512],
+    };
 }
 
 /// The tutorial's `ResidualConnection2`: one module holding its norm, its
@@ -86,7 +91,13 @@ pub struct ResidualFeedForward {
 
 impl ResidualFeedForward {
     /// Registers `norm.*`, then `ff.0.*` and `ff.2.*`, in `params`.
-    pub fn new(params: &mut Params, d: usize, d_ff: usize, dropout: f32, rng: &mut Rng) -> Self {
+    pub fn new(
+        params: &mut Params,
+        d: usize,
+        d_ff: usize,
+        dropout: f32,
+        rng: &mut Rng,
+    ) -> Self {
         let norm = LayerNorm::new(&mut params.scope("norm"), d);
         let ff = tutorial_ff(params, d, d_ff, rng).0;
         ResidualFeedForward { norm, ff, dropout: Dropout::new(dropout) }
@@ -107,7 +118,12 @@ impl Module for ResidualFeedForward {
 
 /// `nn.Sequential(Linear(d, d_ff), ReLU(), Linear(d_ff, d))` registered as
 /// `ff.0.*` and `ff.2.*`; also returns the two linear layers.
-fn tutorial_ff(params: &mut Params, d: usize, d_ff: usize, rng: &mut Rng) -> (Sequential, Linear, Linear) {
+fn tutorial_ff(
+    params: &mut Params,
+    d: usize,
+    d_ff: usize,
+    rng: &mut Rng,
+) -> (Sequential, Linear, Linear) {
     let mut scope = params.scope("ff");
     let l1 = Linear::new(&mut scope.sub("0"), d, d_ff, true, rng);
     let l2 = Linear::new(&mut scope.sub("2"), d_ff, d, true, rng);
@@ -123,7 +139,8 @@ struct Step {
 }
 
 fn rms(t: &Tensor) -> f64 {
-    (t.data().iter().map(|&v| v as f64 * v as f64).sum::<f64>() / t.numel().max(1) as f64).sqrt()
+    (t.data().iter().map(|&v| v as f64 * v as f64).sum::<f64>() / t.numel().max(1) as f64)
+        .sqrt()
 }
 
 fn step(name: &str, v: Var<'_>) -> Step {
@@ -147,7 +164,11 @@ fn row_stats(t: &Tensor) -> (f64, f64, f64) {
 
 /// Parameters whose names start with `prefix`, summed.
 fn count(params: &Params, prefix: &str) -> usize {
-    params.iter().filter(|(_, p)| p.name.starts_with(prefix)).map(|(_, p)| p.value.numel()).sum()
+    params
+        .iter()
+        .filter(|(_, p)| p.name.starts_with(prefix))
+        .map(|(_, p)| p.value.numel())
+        .sum()
 }
 
 /// What running the wrapper in one norm order measured.
@@ -226,14 +247,19 @@ fn walk_encoder(params: &Params, layer: &TransformerEncoderLayer, x: &Tensor) ->
 }
 
 /// Runs `module` in evaluation mode on `x` and returns its output.
-fn eval(params: &Params, x: &Tensor, forward: impl for<'t> Fn(&Ctx<'t>, Var<'t>) -> Var<'t>) -> Tensor {
+fn eval(
+    params: &Params,
+    x: &Tensor,
+    forward: impl for<'t> Fn(&Ctx<'t>, Var<'t>) -> Var<'t>,
+) -> Tensor {
     let tape = Tape::new();
     let ctx = Ctx::eval(&tape, params);
     (*forward(&ctx, ctx.input(x.clone())).value()).clone()
 }
 
 fn bits_equal(a: &Tensor, b: &Tensor) -> bool {
-    a.shape() == b.shape() && a.data().iter().zip(b.data()).all(|(x, y)| x.to_bits() == y.to_bits())
+    a.shape() == b.shape()
+        && a.data().iter().zip(b.data()).all(|(x, y)| x.to_bits() == y.to_bits())
 }
 
 /// Runs the experiment at the tutorial's sizes. `quick` changes nothing:
@@ -248,8 +274,15 @@ pub fn run(quick: bool) -> Outcome {
 /// Runs the experiment at the given sizes.
 pub fn run_with(s: Sizes) -> Outcome {
     let (d, d_ff) = (s.d, s.d_ff);
-    let mut table =
-        Table::new(&["model", "step", "shape", "RMS", "params (store)", "params (formula)", "note"]);
+    let mut table = Table::new(&[
+        "model",
+        "step",
+        "shape",
+        "RMS",
+        "params (store)",
+        "params (formula)",
+        "note",
+    ]);
     let mut rng = Rng::new(2024);
     let x = Tensor::normal(s.wrapper_input, 0.0, 1.0, &mut rng); // torch.randn(10, 20, 512)
 
@@ -259,7 +292,8 @@ pub fn run_with(s: Sizes) -> Outcome {
     let mut init = Rng::new(7);
     let (ff, l1, l2) = tutorial_ff(&mut p1, d, d_ff, &mut init);
     let conn = ResidualConnection::new(&mut p1.scope("residual"), d, 0.1);
-    let wrapper_out = eval(&p1, &x, |ctx, v| conn.forward(ctx, v, |h| ff.forward(ctx, h)));
+    let wrapper_out =
+        eval(&p1, &x, |ctx, v| conn.forward(ctx, v, |h| ff.forward(ctx, h)));
     let pre = walk(&p1, &conn, (&l1, &l2), &x, true);
     let walk_matches = bits_equal(&pre.output, &wrapper_out);
     let step_params = |name: &str| -> (usize, usize) {
@@ -302,7 +336,11 @@ pub fn run_with(s: Sizes) -> Outcome {
     let owned = ResidualFeedForward::new(&mut p2, d, d_ff, 0.1, &mut Rng::new(7));
     let owned_out = eval(&p2, &x, |ctx, v| owned.forward(ctx, v));
     let same_weights = p2.iter().all(|(_, p)| {
-        let name = if p.name.starts_with("norm.") { format!("residual.{}", p.name) } else { p.name.clone() };
+        let name = if p.name.starts_with("norm.") {
+            format!("residual.{}", p.name)
+        } else {
+            p.name.clone()
+        };
         p1.find(&name).is_some_and(|id| bits_equal(p1.get(id), &p.value))
     }) && p1.len() == p2.len();
     let owned_matches = bits_equal(&owned_out, &wrapper_out);
@@ -313,7 +351,9 @@ pub fn run_with(s: Sizes) -> Outcome {
         fmt_num(rms(&owned_out)),
         p2.numel().to_string(),
         wrapper_formula.to_string(),
-        format!("same weights: {same_weights}; same bits as the wrapper: {owned_matches}"),
+        format!(
+            "same weights: {same_weights}; same bits as the wrapper: {owned_matches}"
+        ),
     ]);
 
     // The prose's order, post-norm, with the same weights; and both orders
@@ -343,11 +383,14 @@ pub fn run_with(s: Sizes) -> Outcome {
     let (pre10_mean, pre10_lo, pre10_hi) = row_stats(&pre10.output);
     let (post_mean, post_lo, post_hi) = row_stats(&post.output);
     let (post10_mean, post10_lo, post10_hi) = row_stats(&post10.output);
-    let post_row_dev = [post_mean, post10_mean, (post_lo - 1.0).abs(), (post_hi - 1.0).abs()]
-        .into_iter()
-        .chain([(post10_lo - 1.0).abs(), (post10_hi - 1.0).abs()])
-        .fold(0.0f64, f64::max);
-    for (order, w) in [("pre-norm, input × 10", &pre10), ("post-norm, input × 10", &post10)] {
+    let post_row_dev =
+        [post_mean, post10_mean, (post_lo - 1.0).abs(), (post_hi - 1.0).abs()]
+            .into_iter()
+            .chain([(post10_lo - 1.0).abs(), (post10_hi - 1.0).abs()])
+            .fold(0.0f64, f64::max);
+    for (order, w) in
+        [("pre-norm, input × 10", &pre10), ("post-norm, input × 10", &post10)]
+    {
         let (m, lo, hi) = row_stats(&w.output);
         table.push(vec![
             order.into(),
@@ -356,7 +399,12 @@ pub fn run_with(s: Sizes) -> Outcome {
             fmt_num(rms(&w.output)),
             String::new(),
             String::new(),
-            format!("row std {} to {}; worst |row mean| {}", fmt_num(lo), fmt_num(hi), fmt_num(m)),
+            format!(
+                "row std {} to {}; worst |row mean| {}",
+                fmt_num(lo),
+                fmt_num(hi),
+                fmt_num(m)
+            ),
         ]);
     }
 
@@ -406,7 +454,11 @@ pub fn run_with(s: Sizes) -> Outcome {
         encoder_formula.to_string(),
         format!(
             "4d² + 2·d·d_ff + 9d + d_ff{}",
-            if at_tutorial_size { format!("; PyTorch: {PYTORCH_COUNT}") } else { String::new() }
+            if at_tutorial_size {
+                format!("; PyTorch: {PYTORCH_COUNT}")
+            } else {
+                String::new()
+            }
         ),
     ]);
 
@@ -442,7 +494,11 @@ pub fn run_with(s: Sizes) -> Outcome {
             "the residual wrapper keeps the shape: (10, 20, 512) in, (10, 20, 2048) only inside the feed-forward block, (10, 20, 512) out",
             format!(
                 "shapes {} ({}); walkthrough equals ResidualConnection::forward bit for bit: {walk_matches}",
-                pre.steps.iter().map(|st| st.shape.to_string()).collect::<Vec<_>>().join(" → "),
+                pre.steps
+                    .iter()
+                    .map(|st| st.shape.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" → "),
                 if wrapper_shapes_ok { "as expected" } else { "NOT as expected" }
             ),
             wrapper_shapes_ok && walk_matches,
@@ -477,7 +533,11 @@ pub fn run_with(s: Sizes) -> Outcome {
             format!(
                 "Params::numel {} vs formula {encoder_formula}{} (needs all equal, per sublayer too)",
                 p3.numel(),
-                if at_tutorial_size { format!(" vs PyTorch {PYTORCH_COUNT}") } else { String::new() }
+                if at_tutorial_size {
+                    format!(" vs PyTorch {PYTORCH_COUNT}")
+                } else {
+                    String::new()
+                }
             ),
             encoder_counts_ok && matches_pytorch,
         ),
@@ -541,7 +601,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_tutorial_code_keeps_its_shapes_and_parameter_counts_and_its_two_norm_orders_differ() {
+    fn the_tutorial_code_keeps_its_shapes_and_parameter_counts_and_its_two_norm_orders_differ()
+     {
         let outcome = run(true);
         lab::assert_claims_hold(&outcome);
         assert_eq!(outcome.claims.len(), 7);

@@ -54,11 +54,14 @@ pub fn gradient_per_block(wiring: Wiring, depth: usize, seed: u64) -> Vec<f32> {
 
 /// Runs the experiment: depths 1 to 256 (1 to 64 when `quick`).
 pub fn run(quick: bool) -> Outcome {
-    let depths: Vec<usize> = if quick { vec![1, 4, 16, 64] } else { vec![1, 2, 4, 8, 16, 32, 64, 128, 256] };
+    let depths: Vec<usize> =
+        if quick { vec![1, 4, 16, 64] } else { vec![1, 2, 4, 8, 16, 32, 64, 128, 256] };
     let deepest = *depths.last().expect("at least one depth");
     let mut table = Table::new(&["depth", "plain", "residual", "pre-norm", "post-norm"]);
-    let mut ratio_series: Vec<Series> =
-        Wiring::ALL.iter().map(|w| Series { name: w.name().to_string(), points: Vec::new() }).collect();
+    let mut ratio_series: Vec<Series> = Wiring::ALL
+        .iter()
+        .map(|w| Series { name: w.name().to_string(), points: Vec::new() })
+        .collect();
     let mut deepest_profile = Vec::new();
     let mut ratios_at_deepest = [0.0f64; 4];
     let mut pre_norm_range = (f64::INFINITY, 0.0f64);
@@ -67,10 +70,15 @@ pub fn run(quick: bool) -> Outcome {
         for (i, &w) in Wiring::ALL.iter().enumerate() {
             let g = gradient_per_block(w, depth, 7);
             let ratio = g[0] as f64 / g[depth - 1] as f64;
-            row.push(if ratio == 0.0 { "0 (underflow)".to_string() } else { fmt_num(ratio) });
+            row.push(if ratio == 0.0 {
+                "0 (underflow)".to_string()
+            } else {
+                fmt_num(ratio)
+            });
             // Depth 1 is left out: its ratio is 1 by construction.
             if w == Wiring::PreNorm && depth > 1 {
-                pre_norm_range = (pre_norm_range.0.min(ratio), pre_norm_range.1.max(ratio));
+                pre_norm_range =
+                    (pre_norm_range.0.min(ratio), pre_norm_range.1.max(ratio));
             }
             if ratio > 0.0 {
                 ratio_series[i].points.push((depth as f64, ratio));
@@ -142,7 +150,8 @@ pub fn run(quick: bool) -> Outcome {
     });
     Outcome {
         name: "vanishing_gradients".into(),
-        title: "Vanishing gradients: first-to-last gradient ratio at initialisation".into(),
+        title: "Vanishing gradients: first-to-last gradient ratio at initialisation"
+            .into(),
         table,
         figures,
         claims,

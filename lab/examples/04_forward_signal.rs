@@ -136,7 +136,12 @@ fn norm(v: &[f32]) -> f64 {
 
 /// The mean over rows of `f(⟨a_i, b_i⟩, ‖a_i‖, ‖b_i‖)`, for rows of `width`
 /// values.
-fn mean_over_rows(a: &[f32], b: &[f32], width: usize, f: impl Fn(f64, f64, f64) -> f64) -> f64 {
+fn mean_over_rows(
+    a: &[f32],
+    b: &[f32],
+    width: usize,
+    f: impl Fn(f64, f64, f64) -> f64,
+) -> f64 {
     let rows = a.len() / width;
     let total: f64 = a
         .chunks_exact(width)
@@ -152,13 +157,20 @@ fn mean_over_rows(a: &[f32], b: &[f32], width: usize, f: impl Fn(f64, f64, f64) 
 /// The mean over rows of the cosine between row `i` of `a` and row `i` of
 /// `b` (rows of `width` values; a zero row counts as cosine 0).
 fn mean_row_cosine(a: &[f32], b: &[f32], width: usize) -> f64 {
-    mean_over_rows(a, b, width, |dot, nu, nv| if nu == 0.0 || nv == 0.0 { 0.0 } else { dot / (nu * nv) })
+    mean_over_rows(a, b, width, |dot, nu, nv| {
+        if nu == 0.0 || nv == 0.0 { 0.0 } else { dot / (nu * nv) }
+    })
 }
 
 /// The mean over rows of `⟨a_i, b_i⟩ / ‖a_i‖²`, the coefficient of row
 /// `a_i` in row `b_i` (a zero row of `a` counts as 0).
 fn mean_row_coefficient(a: &[f32], b: &[f32], width: usize) -> f64 {
-    mean_over_rows(a, b, width, |dot, nu, _| if nu == 0.0 { 0.0 } else { dot / (nu * nu) })
+    mean_over_rows(
+        a,
+        b,
+        width,
+        |dot, nu, _| if nu == 0.0 { 0.0 } else { dot / (nu * nu) },
+    )
 }
 
 /// Column means of a row-major matrix with `cols` columns.
@@ -247,12 +259,17 @@ pub fn cholesky_solve(a: &[f64], p: usize, b: &[f64], q: usize) -> Vec<f64> {
     assert_eq!(b.len(), p * q, "cholesky_solve: B must be p × q");
     let mut l = vec![0.0f64; p * p];
     for j in 0..p {
-        let pivot = a[j * p + j] - (0..j).map(|k| l[j * p + k] * l[j * p + k]).sum::<f64>();
-        assert!(pivot > 0.0, "cholesky_solve: A is not positive definite (pivot {pivot} at row {j})");
+        let pivot =
+            a[j * p + j] - (0..j).map(|k| l[j * p + k] * l[j * p + k]).sum::<f64>();
+        assert!(
+            pivot > 0.0,
+            "cholesky_solve: A is not positive definite (pivot {pivot} at row {j})"
+        );
         let d = pivot.sqrt();
         l[j * p + j] = d;
         for i in j + 1..p {
-            let s = a[i * p + j] - (0..j).map(|k| l[i * p + k] * l[j * p + k]).sum::<f64>();
+            let s =
+                a[i * p + j] - (0..j).map(|k| l[i * p + k] * l[j * p + k]).sum::<f64>();
             l[i * p + j] = s / d;
         }
     }
@@ -291,8 +308,9 @@ pub fn run(quick: bool) -> Outcome {
         }
     }
     let mut table = Table { headers, rows: Vec::new() };
-    let shown: Vec<usize> =
-        std::iter::once(0).chain((0..).map(|i| 1 << i).take_while(|&k| k <= depth)).collect();
+    let shown: Vec<usize> = std::iter::once(0)
+        .chain((0..).map(|i| 1 << i).take_while(|&k| k <= depth))
+        .collect();
     for &k in &shown {
         let mut row = vec![k.to_string()];
         for s in &signals {
@@ -350,9 +368,14 @@ pub fn run(quick: bool) -> Outcome {
     let plain = signals[0][depth];
     // The lowest value a stack reaches at any layer, and the largest
     // distance of x's coefficient from 1.
-    let min_over =
-        |s: &[LayerSignal], pick: fn(&LayerSignal) -> f64| s.iter().map(pick).fold(f64::INFINITY, f64::min);
-    let along_x_error = signals[1..].iter().flatten().map(|l| (l.along_x - 1.0).abs()).fold(0.0, f64::max);
+    let min_over = |s: &[LayerSignal], pick: fn(&LayerSignal) -> f64| {
+        s.iter().map(pick).fold(f64::INFINITY, f64::min)
+    };
+    let along_x_error = signals[1..]
+        .iter()
+        .flatten()
+        .map(|l| (l.along_x - 1.0).abs())
+        .fold(0.0, f64::max);
     // Thresholds.
     // - Collapse: the probe explains under a tenth of the input's variance,
     //   and the mean cosine is under 0.1 in size (two 64-wide directions
@@ -363,7 +386,8 @@ pub fn run(quick: bool) -> Outcome {
     // - High: the probe still explains the majority (≥ 0.5) of the input's
     //   variance, and the cosine stays ≥ 0.3, well clear of chance (1/8).
     let high = |i: usize| {
-        let (r2, cos) = (min_over(&signals[i], |l| l.probe_r2), min_over(&signals[i], |l| l.cosine));
+        let (r2, cos) =
+            (min_over(&signals[i], |l| l.probe_r2), min_over(&signals[i], |l| l.cosine));
         let name = STACKS[i].name();
         Claim::new(
             format!(
@@ -407,13 +431,23 @@ pub fn run(quick: bool) -> Outcome {
     );
     let claims = vec![
         Claim::new(
-            format!("without skips, a linear probe can no longer recover the input after {depth} blocks"),
-            format!("plain probe R² at layer {depth}: {} (needs < 0.1)", fmt_num(plain.probe_r2)),
+            format!(
+                "without skips, a linear probe can no longer recover the input after {depth} blocks"
+            ),
+            format!(
+                "plain probe R² at layer {depth}: {} (needs < 0.1)",
+                fmt_num(plain.probe_r2)
+            ),
             plain.probe_r2 < 0.1,
         ),
         Claim::new(
-            format!("without skips, the output no longer points along the input after {depth} blocks"),
-            format!("plain mean cos(x, h_{depth}) = {} (needs |cos| < 0.1)", fmt_num(plain.cosine)),
+            format!(
+                "without skips, the output no longer points along the input after {depth} blocks"
+            ),
+            format!(
+                "plain mean cos(x, h_{depth}) = {} (needs |cos| < 0.1)",
+                fmt_num(plain.cosine)
+            ),
             plain.cosine.abs() < 0.1,
         ),
         Claim::new(
@@ -452,8 +486,9 @@ mod tests {
         // A = [[4, 2], [2, 3]] and W = [[1, 2], [-1, 0.5]]; B = A W.
         let a = [4.0, 2.0, 2.0, 3.0];
         let w = [1.0, 2.0, -1.0, 0.5];
-        let b: Vec<f64> =
-            (0..4).map(|e| (0..2).map(|k| a[(e / 2) * 2 + k] * w[k * 2 + e % 2]).sum()).collect();
+        let b: Vec<f64> = (0..4)
+            .map(|e| (0..2).map(|k| a[(e / 2) * 2 + k] * w[k * 2 + e % 2]).sum())
+            .collect();
         let got = cholesky_solve(&a, 2, &b, 2);
         for (g, e) in got.iter().zip(w) {
             assert!((g - e).abs() < 1e-12, "{got:?}");
@@ -465,8 +500,11 @@ mod tests {
         let mut rng = Rng::new(3);
         let x = Tensor::normal([300, 4], 0.0, 1.0, &mut rng);
         // h = x with its columns permuted and scaled: linearly invertible.
-        let h: Vec<f32> =
-            x.data().chunks_exact(4).flat_map(|r| [3.0 * r[2], r[0], -r[3], 0.5 * r[1]]).collect();
+        let h: Vec<f32> = x
+            .data()
+            .chunks_exact(4)
+            .flat_map(|r| [3.0 * r[2], r[0], -r[3], 0.5 * r[1]])
+            .collect();
         let (xt, xs) = x.data().split_at(200 * 4);
         let (ht, hs) = h.split_at(200 * 4);
         assert!(linear_probe_r2(ht, xt, hs, xs, 4, 4) > 0.999_999);

@@ -37,7 +37,9 @@
 //! into `target/figures-quick/`; a full run rewrites the book's figures).
 
 use lab::{Claim, Figure, Outcome, Series, Table, fmt_num};
-use resgrad::nn::{Activation, Ctx, FeedForward, Linear, Module, Params, Residual, ResidualOptions};
+use resgrad::nn::{
+    Activation, Ctx, FeedForward, Linear, Module, Params, Residual, ResidualOptions,
+};
 use resgrad::optim::{AdamW, Optimizer};
 use resgrad::rng::Rng;
 use resgrad::tape::{Tape, Var};
@@ -68,8 +70,18 @@ impl Teacher {
     /// per unit and the tanh is used well into its curved part.
     fn new(rng: &mut Rng) -> Teacher {
         Teacher {
-            u: Tensor::normal([TEACHER_HIDDEN, INPUTS], 0.0, 1.0 / (INPUTS as f32).sqrt(), rng),
-            v: Tensor::normal([OUTPUTS, TEACHER_HIDDEN], 0.0, 1.0 / (TEACHER_HIDDEN as f32).sqrt(), rng),
+            u: Tensor::normal(
+                [TEACHER_HIDDEN, INPUTS],
+                0.0,
+                1.0 / (INPUTS as f32).sqrt(),
+                rng,
+            ),
+            v: Tensor::normal(
+                [OUTPUTS, TEACHER_HIDDEN],
+                0.0,
+                1.0 / (TEACHER_HIDDEN as f32).sqrt(),
+                rng,
+            ),
         }
     }
 
@@ -97,7 +109,8 @@ impl Student {
     /// wiring, since the skip adds no parameters.
     fn new(params: &mut Params, residual: bool, seed: u64) -> Student {
         let mut rng = Rng::new(seed);
-        let input = Linear::new(&mut params.scope("input"), INPUTS, WIDTH, true, &mut rng);
+        let input =
+            Linear::new(&mut params.scope("input"), INPUTS, WIDTH, true, &mut rng);
         let blocks = (0..DEPTH)
             .map(|k| {
                 let mut scope = params.scope(&format!("blocks.{k}"));
@@ -110,7 +123,11 @@ impl Student {
                     true,
                     &mut rng,
                 );
-                let options = if residual { ResidualOptions::default() } else { ResidualOptions::plain() };
+                let options = if residual {
+                    ResidualOptions::default()
+                } else {
+                    ResidualOptions::plain()
+                };
                 Residual::new(ff).with_options(&mut scope, options)
             })
             .collect();
@@ -156,7 +173,13 @@ pub struct Run {
 // ANCHOR: train
 /// Trains one student for `steps` AdamW steps of `batch` fresh examples,
 /// evaluating on a fixed held-out set every `eval_every` steps.
-pub fn train(residual: bool, steps: usize, batch: usize, eval_every: usize, lr: f64) -> Run {
+pub fn train(
+    residual: bool,
+    steps: usize,
+    batch: usize,
+    eval_every: usize,
+    lr: f64,
+) -> Run {
     let mut rng = Rng::new(5);
     let teacher = Teacher::new(&mut rng);
     let (x_eval, y_eval) = teacher.batch(1024, &mut rng);
@@ -202,9 +225,12 @@ pub fn run(quick: bool) -> Outcome {
     let plain = train(false, steps, batch, eval_every, lr);
     let residual = train(true, steps, batch, eval_every, lr);
 
-    let mut table = Table::new(&["step", "plain loss / baseline", "residual loss / baseline"]);
+    let mut table =
+        Table::new(&["step", "plain loss / baseline", "residual loss / baseline"]);
     // Every tenth of the run in the table; every evaluation in the figure.
-    for (p, r) in plain.curve.iter().zip(&residual.curve).filter(|(p, _)| p.0 % (steps / 10) == 0) {
+    for (p, r) in
+        plain.curve.iter().zip(&residual.curve).filter(|(p, _)| p.0 % (steps / 10) == 0)
+    {
         table.push(vec![p.0.to_string(), fmt_num(p.1), fmt_num(r.1)]);
     }
     let series = |name: &str, run: &Run| Series {
@@ -213,7 +239,9 @@ pub fn run(quick: bool) -> Outcome {
     };
     let figures = vec![Figure {
         file: "deep_mlp_training".into(),
-        title: format!("Held-out loss of a {DEPTH}-block MLP, plain vs residual (1 = predicting the mean)"),
+        title: format!(
+            "Held-out loss of a {DEPTH}-block MLP, plain vs residual (1 = predicting the mean)"
+        ),
         x_label: "step".into(),
         y_label: "loss / baseline".into(),
         log_x: false,
@@ -221,7 +249,9 @@ pub fn run(quick: bool) -> Outcome {
         series: vec![series("plain", &plain), series("residual", &residual)],
     }];
     let final_of = |r: &Run| r.curve.last().map_or(f64::NAN, |p| p.1);
-    let reached = |r: &Run| r.reached_target.map_or("never".to_string(), |s| format!("at step {s}"));
+    let reached = |r: &Run| {
+        r.reached_target.map_or("never".to_string(), |s| format!("at step {s}"))
+    };
     // Thresholds: the target is a tenth of the baseline (90% of the
     // teacher's variance explained), and "learned nothing" is a loss above
     // 0.9 of the baseline (under 10% explained). The residual student ends
@@ -252,7 +282,9 @@ pub fn run(quick: bool) -> Outcome {
     ];
     Outcome {
         name: "deep_mlp_training".into(),
-        title: format!("Training a {DEPTH}-block MLP to imitate a random teacher, plain vs residual"),
+        title: format!(
+            "Training a {DEPTH}-block MLP to imitate a random teacher, plain vs residual"
+        ),
         table,
         figures,
         claims,
@@ -268,7 +300,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_32_block_mlp_reaches_the_target_loss_with_skips_and_stays_at_the_baseline_without() {
+    fn a_32_block_mlp_reaches_the_target_loss_with_skips_and_stays_at_the_baseline_without()
+     {
         let outcome = run(true);
         lab::assert_claims_hold(&outcome);
         assert_eq!(outcome.claims.len(), 2);

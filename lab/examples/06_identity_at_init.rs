@@ -37,7 +37,9 @@
 
 use lab::digits::{DigitModel, reverse_batch, token_accuracy};
 use lab::{Claim, Figure, Outcome, Series, Table, fmt_num};
-use resgrad::nn::{Ctx, EncoderLayerConfig, Module, ParamId, Params, ResidualOptions, TransformerEncoder};
+use resgrad::nn::{
+    Ctx, EncoderLayerConfig, Module, ParamId, Params, ResidualOptions, TransformerEncoder,
+};
 use resgrad::optim::{AdamW, Optimizer, clip_grad_norm, linear_warmup};
 use resgrad::rng::Rng;
 use resgrad::tape::Tape;
@@ -78,8 +80,12 @@ pub enum Stack {
 
 impl Stack {
     /// All four, in table order.
-    pub const ALL: [Stack; 4] =
-        [Stack::PreNormZeroInit, Stack::PreNormRezero, Stack::PostNormZeroInit, Stack::PreNormDefault];
+    pub const ALL: [Stack; 4] = [
+        Stack::PreNormZeroInit,
+        Stack::PreNormRezero,
+        Stack::PostNormZeroInit,
+        Stack::PreNormDefault,
+    ];
 
     /// Name for tables and legends.
     pub fn name(self) -> &'static str {
@@ -108,13 +114,19 @@ impl Stack {
 pub fn change_at_init(stack: Stack, depth: usize, seed: u64) -> (f32, bool) {
     let mut rng = Rng::new(seed);
     let mut params = Params::new();
-    let encoder =
-        TransformerEncoder::new(&mut params.scope("encoder"), stack.config(), depth, false, &mut rng);
+    let encoder = TransformerEncoder::new(
+        &mut params.scope("encoder"),
+        stack.config(),
+        depth,
+        false,
+        &mut rng,
+    );
     let x = Tensor::normal([4, 8, D], 0.0, 1.0, &mut rng); // [B, T, D]
     let tape = Tape::new();
     let ctx = Ctx::train(&tape, &params, seed);
     let y = encoder.forward(&ctx, ctx.input(x.clone())).value(); // [B, T, D]
-    let same_bits = y.data().iter().zip(x.data()).all(|(a, b)| a.to_bits() == b.to_bits());
+    let same_bits =
+        y.data().iter().zip(x.data()).all(|(a, b)| a.to_bits() == b.to_bits());
     (y.max_abs_diff(&x), same_bits)
 }
 // ANCHOR_END: identity_at_depth
@@ -129,8 +141,10 @@ fn reverser(params: &mut Params, layers: usize, rng: &mut Rng) -> DigitModel {
 
 /// Every ReZero gate of `model`, named as in the store.
 fn gates(model: &DigitModel, params: &Params) -> Vec<(String, ParamId)> {
-    let ids = model.encoder.layers.iter().flat_map(|l| l.joins.iter().filter_map(|j| j.gate));
-    ids.map(|id| (params.name(id).trim_start_matches("encoder.").to_string(), id)).collect()
+    let ids =
+        model.encoder.layers.iter().flat_map(|l| l.joins.iter().filter_map(|j| j.gate));
+    ids.map(|id| (params.name(id).trim_start_matches("encoder.").to_string(), id))
+        .collect()
 }
 
 /// Token accuracy on `n` fresh sequences.
@@ -139,7 +153,12 @@ fn accuracy(model: &DigitModel, params: &Params, n: usize, seed: u64) -> f32 {
     token_accuracy(&eval_logits(model, params, &inputs, n), &targets) as f32
 }
 
-fn eval_logits(model: &DigitModel, params: &Params, inputs: &[usize], n: usize) -> Tensor {
+fn eval_logits(
+    model: &DigitModel,
+    params: &Params,
+    inputs: &[usize],
+    n: usize,
+) -> Tensor {
     let tape = Tape::new();
     let ctx = Ctx::eval(&tape, params);
     (*model.logits(&ctx, inputs, n).value()).clone()
@@ -173,7 +192,9 @@ pub fn train_rezero(layers: usize, steps: usize, seed: u64) -> RezeroRun {
     let mut params = Params::new();
     let model = reverser(&mut params, layers, &mut rng);
     let gates = gates(&model, &params);
-    let read = |params: &Params| gates.iter().map(|(_, id)| params.get(*id).item()).collect::<Vec<f32>>();
+    let read = |params: &Params| {
+        gates.iter().map(|(_, id)| params.get(*id).item()).collect::<Vec<f32>>()
+    };
     let mut opt = AdamW::new(3e-3);
     let mut alphas = vec![read(&params)];
     let mut losses = Vec::with_capacity(steps);
@@ -185,9 +206,12 @@ pub fn train_rezero(layers: usize, steps: usize, seed: u64) -> RezeroRun {
         let loss = model.logits(&ctx, &inputs, BATCH).cross_entropy(&targets);
         let mut grads = ctx.param_grads(&tape.backward(loss));
         if step == 0 {
-            let max_abs = |g: &Tensor| g.data().iter().fold(0.0f32, |m, v| m.max(v.abs()));
+            let max_abs =
+                |g: &Tensor| g.data().iter().fold(0.0f32, |m, v| m.max(v.abs()));
             let is_branch = |name: &str| {
-                ["self_attn.", "linear1.", "linear2.", "norm1.", "norm2."].iter().any(|b| name.contains(b))
+                ["self_attn.", "linear1.", "linear2.", "norm1.", "norm2."]
+                    .iter()
+                    .any(|b| name.contains(b))
             };
             branch_grad_at_step0 = params
                 .iter()
@@ -228,8 +252,13 @@ fn with_inserted_layers(
     extra: usize,
     rng: &mut Rng,
 ) -> TransformerEncoder {
-    let inserted =
-        TransformerEncoder::new(&mut params.scope("inserted"), config(false, ZERO_INIT), extra, false, rng);
+    let inserted = TransformerEncoder::new(
+        &mut params.scope("inserted"),
+        config(false, ZERO_INIT),
+        extra,
+        false,
+        rng,
+    );
     let mid = encoder.layers.len() / 2;
     let mut layers = encoder.layers[..mid].to_vec();
     layers.extend(inserted.layers);
@@ -239,7 +268,12 @@ fn with_inserted_layers(
 
 /// Inserts `extra` zero-initialised layers into the trained model and
 /// compares its logits on 64 sequences before and after.
-fn insert_zero_layers(model: &DigitModel, params: &mut Params, extra: usize, seed: u64) -> (f32, bool) {
+fn insert_zero_layers(
+    model: &DigitModel,
+    params: &mut Params,
+    extra: usize,
+    seed: u64,
+) -> (f32, bool) {
     let mut rng = Rng::new(seed);
     let (inputs, _) = reverse_batch(64, &mut rng);
     let before = eval_logits(model, params, &inputs, 64);
@@ -253,7 +287,8 @@ fn insert_zero_layers(model: &DigitModel, params: &mut Params, extra: usize, see
 }
 
 fn bits_equal(a: &Tensor, b: &Tensor) -> bool {
-    a.shape() == b.shape() && a.data().iter().zip(b.data()).all(|(x, y)| x.to_bits() == y.to_bits())
+    a.shape() == b.shape()
+        && a.data().iter().zip(b.data()).all(|(x, y)| x.to_bits() == y.to_bits())
 }
 
 // ANCHOR: inserted_blocks
@@ -291,8 +326,10 @@ pub fn run(quick: bool) -> Outcome {
     let mut table = Table::new(&["part", "setting", "blocks", "measure", "value"]);
 
     // 1. Identity at any depth.
-    let mut curves: Vec<Series> =
-        Stack::ALL.iter().map(|s| Series { name: s.name().into(), points: Vec::new() }).collect();
+    let mut curves: Vec<Series> = Stack::ALL
+        .iter()
+        .map(|s| Series { name: s.name().into(), points: Vec::new() })
+        .collect();
     let mut identity_everywhere = true;
     let mut worst_contrast = f32::INFINITY;
     for (i, &stack) in Stack::ALL.iter().enumerate() {
@@ -358,7 +395,8 @@ pub fn run(quick: bool) -> Outcome {
     }
     let tail = (steps / 10).max(1);
     let loss_start = r.losses[0] as f64;
-    let loss_end = r.losses[steps - tail..].iter().map(|&l| l as f64).sum::<f64>() / tail as f64;
+    let loss_end =
+        r.losses[steps - tail..].iter().map(|&l| l as f64).sum::<f64>() / tail as f64;
     table.push(vec![
         "3 ReZero gates".into(),
         "loss".into(),
@@ -394,8 +432,9 @@ pub fn run(quick: bool) -> Outcome {
     // since a gate may settle back part of the way once the task is solved. Loss: guessing uniformly gives ln 10 ≈ 2.3;
     // "falls" means the mean of the last tenth of the steps is at most half
     // the first step's.
-    let peaks: Vec<f32> =
-        (0..end.len()).map(|g| r.alphas.iter().map(|a| a[g].abs()).fold(0.0f32, f32::max)).collect();
+    let peaks: Vec<f32> = (0..end.len())
+        .map(|g| r.alphas.iter().map(|a| a[g].abs()).fold(0.0f32, f32::max))
+        .collect();
     let min_peak = peaks.iter().copied().fold(f32::INFINITY, f32::min);
     let min_final = end.iter().map(|a| a.abs()).fold(f32::INFINITY, f32::min);
     let all_start_at_zero = start.iter().all(|&a| a == 0.0);
@@ -432,7 +471,9 @@ pub fn run(quick: bool) -> Outcome {
                 r.branch_grad_at_step0,
                 fmt_num(r.gate_grad_at_step0 as f64)
             ),
-            all_start_at_zero && r.branch_grad_at_step0 == 0.0 && r.gate_grad_at_step0 > 0.0,
+            all_start_at_zero
+                && r.branch_grad_at_step0 == 0.0
+                && r.gate_grad_at_step0 > 0.0,
         ),
         Claim::new(
             "every gate moves away from 0 during training",
@@ -461,7 +502,12 @@ pub fn run(quick: bool) -> Outcome {
         .enumerate()
         .map(|(g, name)| Series {
             name: name.clone(),
-            points: r.alphas.iter().enumerate().map(|(s, a)| (s as f64, a[g] as f64)).collect(),
+            points: r
+                .alphas
+                .iter()
+                .enumerate()
+                .map(|(s, a)| (s as f64, a[g] as f64))
+                .collect(),
         })
         .collect();
     let figures = vec![
@@ -492,7 +538,12 @@ pub fn run(quick: bool) -> Outcome {
             log_y: true,
             series: vec![Series {
                 name: "loss".into(),
-                points: r.losses.iter().enumerate().map(|(s, &l)| (s as f64, l as f64)).collect(),
+                points: r
+                    .losses
+                    .iter()
+                    .enumerate()
+                    .map(|(s, &l)| (s as f64, l as f64))
+                    .collect(),
             }],
         },
     ];
@@ -524,7 +575,9 @@ mod tests {
         assert_eq!(outcome.figures.len(), 3);
         let gates = &outcome.figures[1];
         assert_eq!(gates.series.len(), 4);
-        assert!(gates.series.iter().all(|s| s.points[0].1 == 0.0 && s.points.len() == 151));
+        assert!(
+            gates.series.iter().all(|s| s.points[0].1 == 0.0 && s.points.len() == 151)
+        );
         // Same seed, same numbers.
         assert_eq!(run(true), outcome);
     }

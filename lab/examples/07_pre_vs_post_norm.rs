@@ -108,7 +108,10 @@ const SWEEP_SEEDS: [u64; 5] = [1, 2, 3, 4, 5];
 /// A pre-norm (with final norm) or post-norm stack of `depth` layers.
 fn model(params: &mut Params, norm: Norm, depth: usize, rng: &mut Rng) -> DigitModel {
     let pre = norm == Norm::Pre;
-    let config = EncoderLayerConfig::new(WIDTH, HEADS).dim_feedforward(HIDDEN).dropout(0.0).norm_first(pre);
+    let config = EncoderLayerConfig::new(WIDTH, HEADS)
+        .dim_feedforward(HIDDEN)
+        .dropout(0.0)
+        .norm_first(pre);
     DigitModel::new(params, config, depth, pre, rng)
 }
 
@@ -120,9 +123,11 @@ fn pairwise_cosine(h: &[f32]) -> f64 {
         let rows: Vec<&[f32]> = seq.chunks_exact(WIDTH).collect();
         for i in 0..LEN {
             for j in i + 1..LEN {
-                let dot =
-                    |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(&u, &v)| u as f64 * v as f64).sum::<f64>();
-                total += dot(rows[i], rows[j]) / (dot(rows[i], rows[i]) * dot(rows[j], rows[j])).sqrt();
+                let dot = |a: &[f32], b: &[f32]| {
+                    a.iter().zip(b).map(|(&u, &v)| u as f64 * v as f64).sum::<f64>()
+                };
+                total += dot(rows[i], rows[j])
+                    / (dot(rows[i], rows[i]) * dot(rows[j], rows[j])).sqrt();
                 pairs += 1;
             }
         }
@@ -159,8 +164,11 @@ pub fn at_init(norm: Norm, depth: usize, seed: u64) -> AtInit {
     let loss = model.head_logits(&ctx, h, batch).cross_entropy(&targets);
     let grads = tape.backward(loss);
     // The residual stream after layer i, saved by the encoder as `layers.{i}`.
-    let stream_grad =
-        ctx.saved_activations().iter().map(|(_, v)| grads.get(*v).map_or(0.0, |g| g.norm() as f64)).collect();
+    let stream_grad = ctx
+        .saved_activations()
+        .iter()
+        .map(|(_, v)| grads.get(*v).map_or(0.0, |g| g.norm() as f64))
+        .collect();
     let param_grads = ctx.param_grads(&grads);
     let layer_grad = layer_grad_norms(&params, &param_grads)
         .into_iter()
@@ -184,7 +192,14 @@ pub fn at_init(norm: Norm, depth: usize, seed: u64) -> AtInit {
 // ANCHOR: train
 /// The loss at every step of `steps` AdamW steps at [`LR`], with a linear
 /// warmup over `warmup` steps (0 for none), on fresh batches of `batch`.
-pub fn train(norm: Norm, depth: usize, warmup: usize, steps: usize, batch: usize, seed: u64) -> Vec<f32> {
+pub fn train(
+    norm: Norm,
+    depth: usize,
+    warmup: usize,
+    steps: usize,
+    batch: usize,
+    seed: u64,
+) -> Vec<f32> {
     let mut rng = Rng::new(seed);
     let mut params = Params::new();
     let model = model(&mut params, norm, depth, &mut rng);
@@ -297,7 +312,11 @@ pub fn run(quick: bool) -> Outcome {
     let mut init: Vec<(usize, Norm, Vec<AtInit>)> = Vec::new();
     for &depth in &depths {
         for norm in Norm::ALL {
-            init.push((depth, norm, seeds.iter().map(|&s| at_init(norm, depth, s)).collect()));
+            init.push((
+                depth,
+                norm,
+                seeds.iter().map(|&s| at_init(norm, depth, s)).collect(),
+            ));
         }
     }
 
@@ -308,7 +327,14 @@ pub fn run(quick: bool) -> Outcome {
             for warm in [false, true] {
                 let wanted = !quick || depth < deepest || !warm;
                 if wanted {
-                    let losses = train(norm, depth, if warm { warmup } else { 0 }, steps, batch, 1);
+                    let losses = train(
+                        norm,
+                        depth,
+                        if warm { warmup } else { 0 },
+                        steps,
+                        batch,
+                        1,
+                    );
                     runs.push(Trained { depth, norm, warmup: warm, losses });
                 }
             }
@@ -326,7 +352,9 @@ pub fn run(quick: bool) -> Outcome {
         for &depth in depths.iter().filter(|&&d| d >= 24) {
             for norm in Norm::ALL {
                 let first = &find(depth, norm, false).expect("always run").losses;
-                let others = SWEEP_SEEDS[1..].iter().map(|&seed| train(norm, depth, 0, steps, batch, seed));
+                let others = SWEEP_SEEDS[1..]
+                    .iter()
+                    .map(|&seed| train(norm, depth, 0, steps, batch, seed));
                 let learned = std::iter::once(verdict(first))
                     .chain(others.map(|losses| verdict(&losses)))
                     .filter(|&v| v == Verdict::Learns)
@@ -354,7 +382,8 @@ pub fn run(quick: bool) -> Outcome {
     let mut stream_ratio = [0.0f64; 2]; // at the deepest depth, pre and post
     let mut top_cos = [0.0f64; 2];
     for (depth, norm, at) in &init {
-        let ratios: Vec<f64> = at.iter().map(|a| a.stream_grad[depth - 1] / a.stream_grad[0]).collect();
+        let ratios: Vec<f64> =
+            at.iter().map(|a| a.stream_grad[depth - 1] / a.stream_grad[0]).collect();
         let spreads: Vec<f64> = at
             .iter()
             .map(|a| {
@@ -365,7 +394,8 @@ pub fn run(quick: bool) -> Outcome {
         let spread = spreads.iter().copied().fold(0.0, f64::max);
         spread_max = spread_max.max(spread);
         let cos = at.iter().map(|a| a.top_cosine).sum::<f64>() / at.len() as f64;
-        let change = at.iter().map(|a| a.first_step_change).sum::<f64>() / at.len() as f64;
+        let change =
+            at.iter().map(|a| a.first_step_change).sum::<f64>() / at.len() as f64;
         if *depth == deepest {
             let i = usize::from(*norm == Norm::Post);
             stream_ratio[i] = geo_mean(&ratios);
@@ -398,12 +428,17 @@ pub fn run(quick: bool) -> Outcome {
     // Figures: the gradient per layer at the deepest depth, and the loss curves.
     let mut grad_series = Vec::new();
     for (_, norm, at) in init.iter().filter(|(d, _, _)| *d == deepest) {
-        let stream = mean_of(&at.iter().map(|a| a.stream_grad.clone()).collect::<Vec<_>>());
+        let stream =
+            mean_of(&at.iter().map(|a| a.stream_grad.clone()).collect::<Vec<_>>());
         let layer = mean_of(&at.iter().map(|a| a.layer_grad.clone()).collect::<Vec<_>>());
         for (what, mean) in [("residual stream", stream), ("layer parameters", layer)] {
             grad_series.push(Series {
                 name: format!("{}, {what}", norm.name()),
-                points: mean.iter().enumerate().map(|(i, &g)| ((i + 1) as f64, g)).collect(),
+                points: mean
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &g)| ((i + 1) as f64, g))
+                    .collect(),
             });
         }
     }
@@ -424,8 +459,16 @@ pub fn run(quick: bool) -> Outcome {
             .iter()
             .filter(|r| r.depth == depth)
             .map(|r| Series {
-                name: format!("{}, {}", r.norm.name(), if r.warmup { "warmup" } else { "no warmup" }),
-                points: smooth(&r.losses).into_iter().enumerate().map(|(i, l)| ((i + 1) as f64, l)).collect(),
+                name: format!(
+                    "{}, {}",
+                    r.norm.name(),
+                    if r.warmup { "warmup" } else { "no warmup" }
+                ),
+                points: smooth(&r.losses)
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, l)| ((i + 1) as f64, l))
+                    .collect(),
             })
             .chain([Series {
                 name: "chance (ln 10)".into(),
@@ -434,7 +477,9 @@ pub fn run(quick: bool) -> Outcome {
             .collect();
         figures.push(Figure {
             file: format!("pre_post_loss_depth{depth}"),
-            title: format!("Training loss, depth {depth}, AdamW lr {LR} (running mean over 10 steps)"),
+            title: format!(
+                "Training loss, depth {depth}, AdamW lr {LR} (running mean over 10 steps)"
+            ),
             x_label: "step".into(),
             y_label: "cross-entropy".into(),
             log_x: false,
@@ -446,7 +491,8 @@ pub fn run(quick: bool) -> Outcome {
     // Claims.
     let gain = |r: &Trained| chance - final_loss(&r.losses);
     let post_deep = find(deepest, Norm::Post, false).expect("always run");
-    let pre_runs: Vec<&Trained> = runs.iter().filter(|r| r.norm == Norm::Pre && !r.warmup).collect();
+    let pre_runs: Vec<&Trained> =
+        runs.iter().filter(|r| r.norm == Norm::Pre && !r.warmup).collect();
     let pre_worst = pre_runs.iter().map(|r| gain(r)).fold(f64::INFINITY, f64::min);
     let post_shallow = find(depths[0], Norm::Post, false).expect("always run");
     let [pre_ratio, post_ratio] = stream_ratio;
@@ -507,7 +553,11 @@ pub fn run(quick: bool) -> Outcome {
         Claim::new(
             format!(
                 "pre-norm learns without warmup at every depth trained ({})",
-                pre_runs.iter().map(|r| r.depth.to_string()).collect::<Vec<_>>().join(", ")
+                pre_runs
+                    .iter()
+                    .map(|r| r.depth.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             format!(
                 "smallest drop below chance {} nats (needs >= {LEARNS_BELOW_CHANCE})",
@@ -530,12 +580,15 @@ pub fn run(quick: bool) -> Outcome {
     let learned = |depth: usize, norm: Norm| {
         learners.iter().find(|(d, n, _)| *d == depth && *n == norm).map(|(_, _, k)| *k)
     };
-    if let (Some(pre), Some(post)) = (learned(deepest, Norm::Pre), learned(deepest, Norm::Post)) {
+    if let (Some(pre), Some(post)) =
+        (learned(deepest, Norm::Pre), learned(deepest, Norm::Post))
+    {
         // Only in full runs. Thresholds set before the sweep was first run:
         // "decides whether the model learns" needs pre-norm to learn in at
         // least 4 of 5 seeds and post-norm in at most 1.
         let n = SWEEP_SEEDS.len();
-        let middle = |norm| learned(24, norm).map_or("-".to_string(), |k| format!("{k}/{n}"));
+        let middle =
+            |norm| learned(24, norm).map_or("-".to_string(), |k| format!("{k}/{n}"));
         claims.push(Claim::new(
             format!(
                 "over {n} seeds at depth {deepest} without warmup, pre-norm learns and post-norm does not"
@@ -600,7 +653,10 @@ mod tests {
         assert_eq!(outcome.claims.len(), 6, "the warmup claim is made in full runs only");
         // The gradient profile, then one loss figure per depth.
         let files: Vec<&str> = outcome.figures.iter().map(|f| f.file.as_str()).collect();
-        assert_eq!(files, ["pre_post_grad_per_layer", "pre_post_loss_depth6", "pre_post_loss_depth48"]);
+        assert_eq!(
+            files,
+            ["pre_post_grad_per_layer", "pre_post_loss_depth6", "pre_post_loss_depth48"]
+        );
         let profile = &outcome.figures[0];
         assert!(profile.log_y);
         assert!(profile.series.iter().all(|s| s.points.len() == 48));

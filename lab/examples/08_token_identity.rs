@@ -109,7 +109,14 @@ pub fn token_identity(stack: Stack, depth: usize, seed: u64) -> Identity {
     let layers: Vec<(MultiHeadAttention, LayerNorm)> = (0..depth)
         .map(|k| {
             let mut scope = params.scope(&format!("layers.{k}"));
-            let attn = MultiHeadAttention::new(&mut scope.sub("attn"), WIDTH, HEADS, 0.0, true, &mut rng);
+            let attn = MultiHeadAttention::new(
+                &mut scope.sub("attn"),
+                WIDTH,
+                HEADS,
+                0.0,
+                true,
+                &mut rng,
+            );
             (attn, LayerNorm::new(&mut scope.sub("norm"), WIDTH))
         })
         .collect();
@@ -119,7 +126,11 @@ pub fn token_identity(stack: Stack, depth: usize, seed: u64) -> Identity {
     let tape = Tape::new();
     let ctx = Ctx::eval(&tape, &params);
     let mut h = ctx.input(x.clone());
-    let mut out = Identity { cosine_retrieval: vec![], probe_retrieval: vec![], pairwise_cosine: vec![] };
+    let mut out = Identity {
+        cosine_retrieval: vec![],
+        probe_retrieval: vec![],
+        pairwise_cosine: vec![],
+    };
     for (attn, norm) in &layers {
         h = match stack {
             Stack::Skip => h + attn.forward(&ctx, norm.forward(&ctx, h)),
@@ -130,7 +141,8 @@ pub fn token_identity(stack: Stack, depth: usize, seed: u64) -> Identity {
         let test = FIT_SEQS * TOKENS * WIDTH; // the test sequences start here
         out.cosine_retrieval.push(retrieval(&hv.data()[test..], &x.data()[test..]));
         let w = fit_probe(&hv.data()[..test], &x.data()[..test]);
-        out.probe_retrieval.push(retrieval(&apply_probe(&w, &hv.data()[test..]), &x.data()[test..]));
+        out.probe_retrieval
+            .push(retrieval(&apply_probe(&w, &hv.data()[test..]), &x.data()[test..]));
         out.pairwise_cosine.push(pairwise_cosine(&hv.data()[test..]));
     }
     out
@@ -263,7 +275,8 @@ fn apply_probe(w: &[f64], h: &[f32]) -> Vec<f32> {
 /// Runs the experiment: stacks of 1 to 32 layers (1 to 16 when `quick`).
 pub fn run(quick: bool) -> Outcome {
     let depth = if quick { 16 } else { 32 };
-    let results: Vec<Identity> = Stack::ALL.iter().map(|&s| token_identity(s, depth, 3)).collect();
+    let results: Vec<Identity> =
+        Stack::ALL.iter().map(|&s| token_identity(s, depth, 3)).collect();
     let mut headers = vec!["depth".to_string()];
     for s in Stack::ALL {
         for m in ["retr", "probe", "pair cos"] {
@@ -271,7 +284,8 @@ pub fn run(quick: bool) -> Outcome {
         }
     }
     let mut table = Table { headers, rows: vec![] };
-    let shown: Vec<usize> = (0..).map(|k| 1usize << k).take_while(|&d| d <= depth).collect();
+    let shown: Vec<usize> =
+        (0..).map(|k| 1usize << k).take_while(|&d| d <= depth).collect();
     for &d in &shown {
         let mut row = vec![d.to_string()];
         for r in &results {
@@ -287,14 +301,20 @@ pub fn run(quick: bool) -> Outcome {
             .zip(&results)
             .map(|(s, r)| Series {
                 name: s.name().to_string(),
-                points: pick(r).iter().enumerate().map(|(k, &v)| ((k + 1) as f64, v)).collect(),
+                points: pick(r)
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &v)| ((k + 1) as f64, v))
+                    .collect(),
             })
             .collect()
     };
     let figures = vec![
         Figure {
             file: "token_identity_retrieval".into(),
-            title: format!("Does position i still point at token i? ({TOKENS} tokens, chance 1/{TOKENS})"),
+            title: format!(
+                "Does position i still point at token i? ({TOKENS} tokens, chance 1/{TOKENS})"
+            ),
             x_label: "attention layers".into(),
             y_label: "cosine retrieval accuracy".into(),
             log_x: true,
@@ -312,7 +332,8 @@ pub fn run(quick: bool) -> Outcome {
         },
         Figure {
             file: "token_identity_pairwise_cosine".into(),
-            title: "Mean cosine between two positions (1 = all positions identical)".into(),
+            title: "Mean cosine between two positions (1 = all positions identical)"
+                .into(),
             x_label: "attention layers".into(),
             y_label: "mean pairwise cosine".into(),
             log_x: true,
@@ -321,7 +342,8 @@ pub fn run(quick: bool) -> Outcome {
         },
         Figure {
             file: "token_identity_distinctness".into(),
-            title: "How far apart the positions stay (values under 1e-12 left out)".into(),
+            title: "How far apart the positions stay (values under 1e-12 left out)"
+                .into(),
             x_label: "attention layers".into(),
             y_label: "1 - mean pairwise cosine".into(),
             log_x: true,
@@ -365,7 +387,10 @@ pub fn run(quick: bool) -> Outcome {
         .iter()
         .map(|r| r.cosine_retrieval[last].max(r.probe_retrieval[last]))
         .fold(0.0f64, f64::max);
-    let collapsed = [no_skip, no_norm].iter().map(|r| 1.0 - r.pairwise_cosine[last]).fold(0.0f64, f64::max);
+    let collapsed = [no_skip, no_norm]
+        .iter()
+        .map(|r| 1.0 - r.pairwise_cosine[last])
+        .fold(0.0f64, f64::max);
     let distinct = 1.0 - skip.pairwise_cosine[last];
     // The rise in absolute terms: after one layer the cosine is near 0
     // (0.005 to 0.017 across seeds), so a ratio would mostly measure noise.
@@ -388,7 +413,10 @@ pub fn run(quick: bool) -> Outcome {
         ),
         Claim::new(
             "with skips, every position still retrieves its own token at every depth",
-            format!("lowest cosine retrieval over depths 1 to {depth}: {} (needs >= 0.9)", fmt_num(skip_min)),
+            format!(
+                "lowest cosine retrieval over depths 1 to {depth}: {} (needs >= 0.9)",
+                fmt_num(skip_min)
+            ),
             skip_min >= 0.9,
         ),
         Claim::new(

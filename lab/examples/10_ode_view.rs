@@ -53,7 +53,12 @@ impl TanhMlp {
         let l2 = Linear::new(&mut scope.sub("l2"), HIDDEN, WIDTH, true, rng);
         for (layer, fan_in) in [(&l1, WIDTH), (&l2, HIDDEN)] {
             let w = scope.params().get_mut(layer.weight);
-            *w = Tensor::normal(w.shape().clone(), 0.0, GAIN / (fan_in as f32).sqrt(), rng);
+            *w = Tensor::normal(
+                w.shape().clone(),
+                0.0,
+                GAIN / (fan_in as f32).sqrt(),
+                rng,
+            );
         }
         TanhMlp { l1, l2 }
     }
@@ -69,7 +74,12 @@ impl Module for TanhMlp {
 /// The output of the `n`-block residual network `x ← x + (1/n) F(x)` on
 /// the starting points `x0` (`[BATCH, WIDTH]`), and the first coordinate of
 /// the first point after every block (`n + 1` values, the start included).
-pub fn euler_network(params: &mut Params, f: &TanhMlp, x0: &Tensor, n: usize) -> (Tensor, Vec<f64>) {
+pub fn euler_network(
+    params: &mut Params,
+    f: &TanhMlp,
+    x0: &Tensor,
+    n: usize,
+) -> (Tensor, Vec<f64>) {
     let h = 1.0 / n as f32;
     // One block, with the branch scaled by the step h; the same block (the
     // same weights) is applied n times.
@@ -89,9 +99,13 @@ pub fn euler_network(params: &mut Params, f: &TanhMlp, x0: &Tensor, n: usize) ->
 
 /// The least-squares slope of `ln y` against `ln x`.
 fn log_log_slope(points: &[(f64, f64)]) -> f64 {
-    let logs: Vec<(f64, f64)> = points.iter().map(|&(x, y)| (det_ln(x), det_ln(y))).collect();
+    let logs: Vec<(f64, f64)> =
+        points.iter().map(|&(x, y)| (det_ln(x), det_ln(y))).collect();
     let n = logs.len() as f64;
-    let (mx, my) = (logs.iter().map(|p| p.0).sum::<f64>() / n, logs.iter().map(|p| p.1).sum::<f64>() / n);
+    let (mx, my) = (
+        logs.iter().map(|p| p.0).sum::<f64>() / n,
+        logs.iter().map(|p| p.1).sum::<f64>() / n,
+    );
     let sxy: f64 = logs.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
     let sxx: f64 = logs.iter().map(|p| (p.0 - mx) * (p.0 - mx)).sum();
     sxy / sxx
@@ -111,7 +125,12 @@ pub fn run(quick: bool) -> Outcome {
     let f = TanhMlp::new(&mut params.scope("f"), &mut rng);
     let x0 = Tensor::normal([BATCH, WIDTH], 0.0, 1.0, &mut rng);
 
-    let mut table = Table::new(&["N", "|y_N - y_N/2| / |y_N|", "ratio to previous", "N × difference"]);
+    let mut table = Table::new(&[
+        "N",
+        "|y_N - y_N/2| / |y_N|",
+        "ratio to previous",
+        "N × difference",
+    ]);
     let mut diffs: Vec<(f64, f64)> = Vec::new();
     let mut paths = Vec::new();
     let mut prev: Option<Tensor> = None;
@@ -124,16 +143,19 @@ pub fn run(quick: bool) -> Outcome {
         if let Some(p) = &prev {
             let d: Vec<f32> = y.data().iter().zip(p.data()).map(|(a, b)| a - b).collect();
             let rel = norm(&d) / norm(y.data());
-            let ratio = diffs.last().map_or("-".to_string(), |&(_, last)| fmt_num(rel / last));
+            let ratio =
+                diffs.last().map_or("-".to_string(), |&(_, last)| fmt_num(rel / last));
             table.push(vec![n.to_string(), fmt_num(rel), ratio, fmt_num(n as f64 * rel)]);
             diffs.push((n as f64, rel));
         }
         if n == max_n {
-            let d: Vec<f32> = y.data().iter().zip(x0.data()).map(|(a, b)| a - b).collect();
+            let d: Vec<f32> =
+                y.data().iter().zip(x0.data()).map(|(a, b)| a - b).collect();
             moved = norm(&d) / norm(x0.data());
         }
         if [2, 8, 64, 1024].contains(&n) {
-            let points = path.iter().enumerate().map(|(k, &v)| (k as f64 / n as f64, v)).collect();
+            let points =
+                path.iter().enumerate().map(|(k, &v)| (k as f64 / n as f64, v)).collect();
             paths.push(Series { name: format!("N = {n}"), points });
         }
         prev = Some(y);
@@ -154,11 +176,16 @@ pub fn run(quick: bool) -> Outcome {
             y_label: "|y_N − y_N/2| / |y_N|".into(),
             log_x: true,
             log_y: true,
-            series: vec![Series { name: "measured".into(), points: diffs.clone() }, guide],
+            series: vec![
+                Series { name: "measured".into(), points: diffs.clone() },
+                guide,
+            ],
         },
         Figure {
             file: "ode_view_trajectory".into(),
-            title: "One coordinate of the state along the network (depth as time t = k/N)".into(),
+            title:
+                "One coordinate of the state along the network (depth as time t = k/N)"
+                    .into(),
             x_label: "t = k / N".into(),
             y_label: "x_k[0]".into(),
             log_x: false,
@@ -181,7 +208,9 @@ pub fn run(quick: bool) -> Outcome {
     //   second-order method (slope −2).
     let claims = vec![
         Claim::new(
-            format!("the output of x ← x + F(x)/N converges as N grows (N = 1 to {max_n})"),
+            format!(
+                "the output of x ← x + F(x)/N converges as N grows (N = 1 to {max_n})"
+            ),
             format!(
                 "each doubling changes it less: {} at N = 2 down to {} at N = {max_n} ({}× smaller; needs every \
                  step smaller and ≥ 10× overall); the state moves {} of its size in all",
@@ -203,7 +232,9 @@ pub fn run(quick: bool) -> Outcome {
     ];
     Outcome {
         name: "ode_view".into(),
-        title: format!("Residual stacks as Euler steps: x ← x + F(x)/N for N = 1 to {max_n}"),
+        title: format!(
+            "Residual stacks as Euler steps: x ← x + F(x)/N for N = 1 to {max_n}"
+        ),
         table,
         figures,
         claims,

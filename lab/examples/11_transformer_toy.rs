@@ -39,14 +39,23 @@ const EVAL_SEQS: usize = 256;
 /// The 6-layer pre-norm model, with or without residual connections,
 /// registered in `params`.
 pub fn model(params: &mut Params, residual: bool, rng: &mut Rng) -> DigitModel {
-    let options = if residual { ResidualOptions::default() } else { ResidualOptions::plain() };
-    let config =
-        EncoderLayerConfig::new(WIDTH, 4).dim_feedforward(64).dropout(0.0).norm_first(true).residual(options);
+    let options =
+        if residual { ResidualOptions::default() } else { ResidualOptions::plain() };
+    let config = EncoderLayerConfig::new(WIDTH, 4)
+        .dim_feedforward(64)
+        .dropout(0.0)
+        .norm_first(true)
+        .residual(options);
     DigitModel::new(params, config, DEPTH, true, rng)
 }
 
 /// Loss and token accuracy on held-out sequences.
-fn evaluate(model: &DigitModel, params: &Params, inputs: &[usize], targets: &[usize]) -> (f64, f64) {
+fn evaluate(
+    model: &DigitModel,
+    params: &Params,
+    inputs: &[usize],
+    targets: &[usize],
+) -> (f64, f64) {
     let tape = Tape::new();
     let ctx = Ctx::eval(&tape, params);
     let logits = model.logits(&ctx, inputs, inputs.len() / LEN);
@@ -72,7 +81,13 @@ impl Curve {
 // ANCHOR: train_toy
 /// Trains the model, with or without residual connections, for `steps`
 /// steps on batches of `batch`, and records the held-out curve.
-pub fn train(residual: bool, steps: usize, batch: usize, every: usize, seed: u64) -> Curve {
+pub fn train(
+    residual: bool,
+    steps: usize,
+    batch: usize,
+    every: usize,
+    seed: u64,
+) -> Curve {
     let mut rng = Rng::new(seed);
     let mut params = Params::new();
     let model = model(&mut params, residual, &mut rng);
@@ -104,16 +119,28 @@ pub fn train(residual: bool, steps: usize, batch: usize, every: usize, seed: u64
 /// Runs the experiment: 2000 steps on batches of 32 (quick: 150 steps on
 /// batches of 16), the same for both runs.
 pub fn run(quick: bool) -> Outcome {
-    let (steps, batch, every, table_every) = if quick { (150, 16, 25, 25) } else { (2000, 32, 50, 200) };
+    let (steps, batch, every, table_every) =
+        if quick { (150, 16, 25, 25) } else { (2000, 32, 50, 200) };
     let seed = 5;
     let with = train(true, steps, batch, every, seed);
     let without = train(false, steps, batch, every, seed);
 
-    let mut table =
-        Table::new(&["step", "residual: loss", "residual: accuracy", "plain: loss", "plain: accuracy"]);
+    let mut table = Table::new(&[
+        "step",
+        "residual: loss",
+        "residual: accuracy",
+        "plain: loss",
+        "plain: accuracy",
+    ]);
     for (a, b) in with.points.iter().zip(&without.points) {
         if a.0 % table_every == 0 || a.0 == steps {
-            table.push(vec![a.0.to_string(), fmt_num(a.1), fmt_num(a.2), fmt_num(b.1), fmt_num(b.2)]);
+            table.push(vec![
+                a.0.to_string(),
+                fmt_num(a.1),
+                fmt_num(a.2),
+                fmt_num(b.1),
+                fmt_num(b.2),
+            ]);
         }
     }
     let curve = |c: &Curve, name: &str, pick: fn(&(usize, f64, f64)) -> f64| Series {
@@ -124,7 +151,9 @@ pub fn run(quick: bool) -> Outcome {
     let figures = vec![
         Figure {
             file: "transformer_toy_loss".into(),
-            title: format!("Reversing digits, {DEPTH}-layer pre-norm transformer: held-out loss"),
+            title: format!(
+                "Reversing digits, {DEPTH}-layer pre-norm transformer: held-out loss"
+            ),
             x_label: "step".into(),
             y_label: "cross-entropy".into(),
             log_x: false,
@@ -136,7 +165,9 @@ pub fn run(quick: bool) -> Outcome {
         },
         Figure {
             file: "transformer_toy_accuracy".into(),
-            title: format!("Reversing digits, {DEPTH}-layer pre-norm transformer: held-out token accuracy"),
+            title: format!(
+                "Reversing digits, {DEPTH}-layer pre-norm transformer: held-out token accuracy"
+            ),
             x_label: "step".into(),
             y_label: "token accuracy".into(),
             log_x: false,
@@ -156,10 +187,10 @@ pub fn run(quick: bool) -> Outcome {
     let (loss_without, acc_without) = without.last();
     let gap = 100.0 * (acc_with - acc_without);
     let first_at = |c: &Curve, level: f64| {
-        c.points
-            .iter()
-            .find(|p| p.2 >= level)
-            .map_or_else(|| format!("never in {steps} steps"), |p| format!("at step {}", p.0))
+        c.points.iter().find(|p| p.2 >= level).map_or_else(
+            || format!("never in {steps} steps"),
+            |p| format!("at step {}", p.0),
+        )
     };
     let best_without = without.points.iter().map(|p| p.2).fold(0.0, f64::max);
     // Thresholds: "learns" is at least 90% of held-out digits right (chance
@@ -169,7 +200,9 @@ pub fn run(quick: bool) -> Outcome {
     // is more than twice that.
     let claims = vec![
         Claim::new(
-            format!("with residual connections, the {DEPTH}-layer transformer learns to reverse the digits"),
+            format!(
+                "with residual connections, the {DEPTH}-layer transformer learns to reverse the digits"
+            ),
             format!(
                 "held-out token accuracy {} after {steps} steps, 90% reached {} (needs >= 0.9)",
                 fmt_num(acc_with),

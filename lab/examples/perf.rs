@@ -45,7 +45,10 @@ fn median_ms(mut f: impl FnMut(), min_reps: usize, budget: Duration) -> (f64, us
 
 /// `"name": [sum, sum of |x|]`, the check the peers' gradients must pass.
 fn sums(name: &str, t: &Tensor) -> String {
-    let (s, a) = t.data().iter().fold((0f64, 0f64), |(s, a), &x| (s + x as f64, a + (x as f64).abs()));
+    let (s, a) = t
+        .data()
+        .iter()
+        .fold((0f64, 0f64), |(s, a), &x| (s + x as f64, a + (x as f64).abs()));
     format!("\"{name}\": [{s:e}, {a:e}]")
 }
 
@@ -58,7 +61,8 @@ fn save(path: &Path, tensors: Vec<(String, Tensor)>) {
 }
 
 fn peers(dir: &Path) {
-    std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+    std::fs::create_dir_all(dir)
+        .unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
     let mut runs = Vec::new();
     let budget = Duration::from_millis(1500);
 
@@ -99,8 +103,11 @@ fn peers(dir: &Path) {
     // W2: the pre-norm encoder block at four sizes.
     for size in BLOCK_SIZES {
         let block = Block::new(size);
-        let mut tensors: Vec<(String, Tensor)> =
-            block.params.iter().map(|(_, p)| (p.name.clone(), (*p.value).clone())).collect();
+        let mut tensors: Vec<(String, Tensor)> = block
+            .params
+            .iter()
+            .map(|(_, p)| (p.name.clone(), (*p.value).clone()))
+            .collect();
         tensors.push(("x".into(), block.x.clone()));
         save(&dir.join(format!("w2_{}.safetensors", size.name)), tensors);
         for threads in [1, 2] {
@@ -151,7 +158,8 @@ fn peers(dir: &Path) {
         runs.join(",\n")
     );
     let path = dir.join("resgrad.json");
-    std::fs::write(&path, json).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+    std::fs::write(&path, json)
+        .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
     println!("wrote {} runs to {}", runs.len(), path.display());
 }
 
@@ -166,8 +174,9 @@ fn status_bytes(field: &str) -> Option<u64> {
 /// Peak resident memory of two W2 steps above the memory held once the
 /// model and its input exist: what a forward and backward pass costs.
 fn memory(name: &str) {
-    let size = block_size(name)
-        .unwrap_or_else(|| panic!("--memory: unknown size `{name}` (small, medium, seed, large)"));
+    let size = block_size(name).unwrap_or_else(|| {
+        panic!("--memory: unknown size `{name}` (small, medium, seed, large)")
+    });
     kernels::set_threads(1);
     let block = Block::new(size);
     // Reset the high-water mark to the current size (Linux: clear_refs 5).
@@ -193,34 +202,61 @@ fn steps() {
     type Step = (String, Box<dyn Fn(&[f32], &[f32], &mut [f32], usize, usize, usize)>);
     let packed = |isa: Isa, threads: usize| {
         move |a: &[f32], b: &[f32], c: &mut [f32], m: usize, k: usize, n: usize| {
-            kernels::gemm_with(MatRef::new(a, m, k), MatRef::new(b, k, n), c, isa, threads)
+            kernels::gemm_with(
+                MatRef::new(a, m, k),
+                MatRef::new(b, k, n),
+                c,
+                isa,
+                threads,
+            )
         }
     };
     let mut table = String::new();
     writeln!(table, "| step | n = 512 | n = 1024 |").unwrap();
     writeln!(table, "|---|---:|---:|").unwrap();
     let mut rows: Vec<Step> = vec![
-        ("1. textbook triple loop (i-j-k)".into(), Box::new(kernels::matmul_reference as Kernel)),
+        (
+            "1. textbook triple loop (i-j-k)".into(),
+            Box::new(kernels::matmul_reference as Kernel),
+        ),
         ("2. loops swapped (i-k-j)".into(), Box::new(kernels::matmul_ikj as Kernel)),
-        ("3. cache-blocked, 4 rows at a time".into(), Box::new(kernels::matmul_blocked as Kernel)),
-        ("4. packed micro-kernel, portable (4 x 8)".into(), Box::new(packed(Isa::Portable, 1))),
+        (
+            "3. cache-blocked, 4 rows at a time".into(),
+            Box::new(kernels::matmul_blocked as Kernel),
+        ),
+        (
+            "4. packed micro-kernel, portable (4 x 8)".into(),
+            Box::new(packed(Isa::Portable, 1)),
+        ),
     ];
     if Isa::Avx2Fma.available() {
-        rows.push(("5a. wide SIMD: AVX2 + FMA (6 x 16)".into(), Box::new(packed(Isa::Avx2Fma, 1))));
+        rows.push((
+            "5a. wide SIMD: AVX2 + FMA (6 x 16)".into(),
+            Box::new(packed(Isa::Avx2Fma, 1)),
+        ));
     }
     if Isa::Avx512.available() {
-        rows.push(("5b. wide SIMD: AVX-512 (12 x 32)".into(), Box::new(packed(Isa::Avx512, 1))));
+        rows.push((
+            "5b. wide SIMD: AVX-512 (12 x 32)".into(),
+            Box::new(packed(Isa::Avx512, 1)),
+        ));
     }
     let best = kernels::isa();
-    rows.push((format!("6. threads: {} on 2 threads", best.name()), Box::new(packed(best, 2))));
+    rows.push((
+        format!("6. threads: {} on 2 threads", best.name()),
+        Box::new(packed(best, 2)),
+    ));
     for (name, kernel) in &rows {
         let mut cells = Vec::new();
         for n in [512, 1024] {
             let (a, b) = matmul_inputs(n, n, n);
             let mut c = vec![0.0; n * n];
             // The textbook loop is slow: fewer runs, same median.
-            let (ms, _) =
-                median_ms(|| kernel(a.data(), b.data(), &mut c, n, n, n), 3, Duration::from_millis(300));
+            let (ms, _) = median_ms(
+                || kernel(a.data(), b.data(), &mut c, n, n, n),
+                3,
+                Duration::from_millis(300),
+            );
             cells.push(format!("{:.1}", 2.0 * (n as f64).powi(3) / (ms * 1e6)));
         }
         writeln!(table, "| {name} | {} | {} |", cells[0], cells[1]).unwrap();

@@ -7,7 +7,8 @@ use resgrad::Rng;
 use resgrad::Tensor;
 use resgrad::Var;
 use resgrad::nn::{
-    Ctx, Embedding, EncoderLayerConfig, Linear, Module, Params, TransformerEncoder, add_positions,
+    Ctx, Embedding, EncoderLayerConfig, Linear, Module, Params, TransformerEncoder,
+    add_positions,
 };
 
 /// Digits 0 to 9.
@@ -18,7 +19,8 @@ pub const LEN: usize = 6;
 /// `batch` random digit sequences and their reversals, row after row.
 pub fn reverse_batch(batch: usize, rng: &mut Rng) -> (Vec<usize>, Vec<usize>) {
     let inputs: Vec<usize> = (0..batch * LEN).map(|_| rng.below(VOCAB)).collect();
-    let targets = inputs.chunks_exact(LEN).flat_map(|row| row.iter().rev().copied()).collect();
+    let targets =
+        inputs.chunks_exact(LEN).flat_map(|row| row.iter().rev().copied()).collect();
     (inputs, targets)
 }
 
@@ -29,7 +31,8 @@ pub fn token_accuracy(logits: &Tensor, targets: &[usize]) -> f64 {
         .chunks_exact(VOCAB)
         .zip(targets)
         .filter(|(row, t)| {
-            row.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map(|(i, _)| i) == Some(**t)
+            row.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map(|(i, _)| i)
+                == Some(**t)
         })
         .count();
     correct as f64 / targets.len() as f64

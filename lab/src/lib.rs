@@ -33,7 +33,9 @@ pub use plot::draw;
 /// The colour of each wiring, shared by the charts ([`draw`]) and the
 /// schematics (`lab/examples/00_schematics.rs`).
 pub mod palette {
-    pub use crate::plot::{CONCAT, OTHER, PLAIN, POST_NORM, PRE_NORM, REFERENCE, RESIDUAL};
+    pub use crate::plot::{
+        CONCAT, OTHER, PLAIN, POST_NORM, PRE_NORM, REFERENCE, RESIDUAL,
+    };
 }
 
 use std::fmt;
@@ -56,7 +58,11 @@ pub struct Claim {
 
 impl Claim {
     /// A claim decided by `holds`.
-    pub fn new(statement: impl Into<String>, measured: impl Into<String>, holds: bool) -> Claim {
+    pub fn new(
+        statement: impl Into<String>,
+        measured: impl Into<String>,
+        holds: bool,
+    ) -> Claim {
         Claim { statement: statement.into(), measured: measured.into(), holds }
     }
 }
@@ -81,7 +87,10 @@ pub struct Table {
 impl Table {
     /// An empty table with these columns.
     pub fn new(headers: &[&str]) -> Table {
-        Table { headers: headers.iter().map(|h| h.to_string()).collect(), rows: Vec::new() }
+        Table {
+            headers: headers.iter().map(|h| h.to_string()).collect(),
+            rows: Vec::new(),
+        }
     }
 
     /// Appends a row. Panics if its length differs from the header's.
@@ -100,7 +109,9 @@ impl Table {
     /// The table as CSV (cells are numbers and plain words: no quoting needed,
     /// and commas inside a cell are replaced by semicolons).
     pub fn to_csv(&self) -> String {
-        let line = |cells: &[String]| cells.iter().map(|c| c.replace(',', ";")).collect::<Vec<_>>().join(",");
+        let line = |cells: &[String]| {
+            cells.iter().map(|c| c.replace(',', ";")).collect::<Vec<_>>().join(",")
+        };
         let mut out = line(&self.headers);
         out.push('\n');
         for row in &self.rows {
@@ -115,13 +126,29 @@ impl fmt::Display for Table {
     /// Right-aligned columns, a rule under the header.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let widths: Vec<usize> = (0..self.headers.len())
-            .map(|c| self.rows.iter().map(|r| r[c].len()).chain([self.headers[c].len()]).max().unwrap_or(0))
+            .map(|c| {
+                self.rows
+                    .iter()
+                    .map(|r| r[c].len())
+                    .chain([self.headers[c].len()])
+                    .max()
+                    .unwrap_or(0)
+            })
             .collect();
         let line = |cells: &[String]| {
-            cells.iter().zip(&widths).map(|(c, w)| format!("{c:>w$}")).collect::<Vec<_>>().join("  ")
+            cells
+                .iter()
+                .zip(&widths)
+                .map(|(c, w)| format!("{c:>w$}"))
+                .collect::<Vec<_>>()
+                .join("  ")
         };
         writeln!(f, "{}", line(&self.headers))?;
-        writeln!(f, "{}", widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("  "))?;
+        writeln!(
+            f,
+            "{}",
+            widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("  ")
+        )?;
         for row in &self.rows {
             writeln!(f, "{}", line(row))?;
         }
@@ -227,13 +254,19 @@ pub fn assert_claims_hold(outcome: &Outcome) {
         assert!(c.holds, "{c}");
     }
     for f in &outcome.figures {
-        assert!(f.series.iter().all(|s| !s.points.is_empty()), "empty series in {}", f.file);
+        assert!(
+            f.series.iter().all(|s| !s.points.is_empty()),
+            "empty series in {}",
+            f.file
+        );
     }
 }
 
 /// The repository's root (the workspace root, one level above this crate).
 pub fn repo_root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("lab/ sits inside the repository")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("lab/ sits inside the repository")
 }
 
 /// True if the command line holds `--quick`.
@@ -274,7 +307,9 @@ pub fn write_files(outcome: &Outcome, dir: &Path) -> std::io::Result<Vec<PathBuf
     written.push(csv);
     for figure in &outcome.figures {
         let svg = dir.join(format!("{}.svg", figure.file));
-        draw(figure, &svg).map_err(|e| std::io::Error::other(format!("drawing {}: {e}", svg.display())))?;
+        draw(figure, &svg).map_err(|e| {
+            std::io::Error::other(format!("drawing {}: {e}", svg.display()))
+        })?;
         written.push(svg);
     }
     Ok(written)
@@ -297,7 +332,10 @@ mod tests {
         let mut t = Table::new(&["depth", "ratio"]);
         t.push(vec!["1".into(), "0.5".into()]);
         t.push(vec!["128".into(), "1e-9".into()]);
-        assert_eq!(t.to_string(), "depth  ratio\n-----  -----\n    1    0.5\n  128   1e-9\n");
+        assert_eq!(
+            t.to_string(),
+            "depth  ratio\n-----  -----\n    1    0.5\n  128   1e-9\n"
+        );
         assert_eq!(t.to_csv(), "depth,ratio\n1,0.5\n128,1e-9\n");
     }
 }

@@ -29,8 +29,12 @@ pub const REFERENCE: RGBColor = RGBColor(90, 90, 90);
 
 /// Colours for series that are not a wiring (steps, gates, sizes); the last,
 /// dark grey, also draws a schematic's branch.
-pub const OTHER: [RGBColor; 4] =
-    [RGBColor(20, 140, 150), RGBColor(140, 90, 40), RGBColor(200, 80, 140), RGBColor(60, 60, 60)];
+pub const OTHER: [RGBColor; 4] = [
+    RGBColor(20, 140, 150),
+    RGBColor(140, 90, 40),
+    RGBColor(200, 80, 140),
+    RGBColor(60, 60, 60),
+];
 // ANCHOR_END: palette
 
 /// How one series is drawn: its colour and its line.
@@ -116,14 +120,22 @@ pub fn ticks(lo: f64, hi: f64, log: bool, whole_numbers: bool) -> Vec<f64> {
             (d0..=d1).flat_map(|d| [1.0, 2.0, 5.0].map(|m| m * 10f64.powi(d))).collect()
         } else {
             let wanted = (d1 - d0) as f64 / 8.0;
-            let stride = [1, 2, 5, 10, 20].into_iter().find(|&k| k as f64 >= wanted).unwrap_or(50);
-            (d0..=d1).filter(|d| d.rem_euclid(stride) == 0).map(|d| 10f64.powi(d)).collect()
+            let stride =
+                [1, 2, 5, 10, 20].into_iter().find(|&k| k as f64 >= wanted).unwrap_or(50);
+            (d0..=d1)
+                .filter(|d| d.rem_euclid(stride) == 0)
+                .map(|d| 10f64.powi(d))
+                .collect()
         };
         values.into_iter().map(f64::log10).filter(|&v| in_range(v)).collect()
     } else {
         let raw = (hi - lo) / 8.0;
         let magnitude = 10f64.powf(raw.log10().floor());
-        let step = [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * magnitude).find(|&s| s >= raw).unwrap_or(raw);
+        let step = [1.0, 2.0, 5.0, 10.0]
+            .iter()
+            .map(|m| m * magnitude)
+            .find(|&s| s >= raw)
+            .unwrap_or(raw);
         let first = (lo / step).ceil() as i64;
         (first..).map(|i| i as f64 * step).take_while(|&v| v <= hi + 1e-9).collect()
     }
@@ -189,25 +201,43 @@ pub fn draw(figure: &Figure, path: &Path) -> Result<(), Box<dyn std::error::Erro
     let tx = |v: f64| if figure.log_x { v.log10() } else { v };
     let ty = |v: f64| if figure.log_y { v.log10() } else { v };
     let keep = |&(x, y): &(f64, f64)| {
-        x.is_finite() && y.is_finite() && (!figure.log_x || x > 0.0) && (!figure.log_y || y > 0.0)
+        x.is_finite()
+            && y.is_finite()
+            && (!figure.log_x || x > 0.0)
+            && (!figure.log_y || y > 0.0)
     };
     let series: Vec<(String, Vec<(f64, f64)>)> = figure
         .series
         .iter()
         .map(|s| {
-            (s.name.clone(), s.points.iter().copied().filter(keep).map(|(x, y)| (tx(x), ty(y))).collect())
+            (
+                s.name.clone(),
+                s.points
+                    .iter()
+                    .copied()
+                    .filter(keep)
+                    .map(|(x, y)| (tx(x), ty(y)))
+                    .collect(),
+            )
         })
         .collect();
     let names: Vec<&str> = series.iter().map(|(name, _)| name.as_str()).collect();
     let styles = style(&names);
     let whole = |pick: fn(&(f64, f64)) -> f64| {
-        figure.series.iter().flat_map(|s| &s.points).map(pick).all(|v| v >= 1.0 && v.fract() == 0.0)
+        figure
+            .series
+            .iter()
+            .flat_map(|s| &s.points)
+            .map(pick)
+            .all(|v| v >= 1.0 && v.fract() == 0.0)
     };
     let (whole_x, whole_y) = (whole(|p| p.0), whole(|p| p.1));
-    let all: Vec<(f64, f64)> = series.iter().flat_map(|(_, p)| p.iter().copied()).collect();
+    let all: Vec<(f64, f64)> =
+        series.iter().flat_map(|(_, p)| p.iter().copied()).collect();
     let range = |vals: Vec<f64>| {
-        let (mut lo, mut hi) =
-            vals.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+        let (mut lo, mut hi) = vals
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
         if !lo.is_finite() {
             (lo, hi) = (0.0, 1.0);
         }
@@ -235,7 +265,8 @@ pub fn draw(figure: &Figure, path: &Path) -> Result<(), Box<dyn std::error::Erro
     const LEGEND_COLUMN: i32 = 330;
     let rows = series.len().div_ceil(2) as u32;
     let legend_height = if series.is_empty() { 0 } else { 12 + LEGEND_ROW as u32 * rows };
-    let root = SVGBackend::new(path, (WIDTH, PLOT_HEIGHT + legend_height)).into_drawing_area();
+    let root =
+        SVGBackend::new(path, (WIDTH, PLOT_HEIGHT + legend_height)).into_drawing_area();
     root.fill(&WHITE)?;
     let (plot_area, legend_area) = root.split_vertically(PLOT_HEIGHT);
     let y_label_area: i32 = 84;
@@ -263,8 +294,12 @@ pub fn draw(figure: &Figure, path: &Path) -> Result<(), Box<dyn std::error::Erro
         let points = points.iter().copied();
         match s.line {
             Line::Solid => chart.draw_series(LineSeries::new(points.clone(), line))?,
-            Line::Dashed => chart.draw_series(DashedLineSeries::new(points.clone(), 8, 5, line))?,
-            Line::Dotted => chart.draw_series(DashedLineSeries::new(points.clone(), 2, 4, line))?,
+            Line::Dashed => {
+                chart.draw_series(DashedLineSeries::new(points.clone(), 8, 5, line))?
+            }
+            Line::Dotted => {
+                chart.draw_series(DashedLineSeries::new(points.clone(), 2, 4, line))?
+            }
         };
         if points.len() <= 40 && s.color != REFERENCE {
             chart.draw_series(points.map(|p| Circle::new(p, 3, s.color.filled())))?;
@@ -282,7 +317,11 @@ pub fn draw(figure: &Figure, path: &Path) -> Result<(), Box<dyn std::error::Erro
         for &(a, b) in pieces {
             legend_area.draw(&PathElement::new(vec![(x + a, y), (x + b, y)], line))?;
         }
-        legend_area.draw(&Text::new(name.clone(), (x + 36, y - 8), ("sans-serif", 17)))?;
+        legend_area.draw(&Text::new(
+            name.clone(),
+            (x + 36, y - 8),
+            ("sans-serif", 17),
+        ))?;
     }
     root.present()?;
     Ok(())
@@ -295,15 +334,30 @@ mod tests {
     #[test]
     fn a_wiring_has_one_colour_in_every_figure_and_its_variants_are_dashed() {
         let a = style(&["plain", "residual", "pre-norm", "post-norm"]);
-        let b = style(&["pre-norm, no warmup", "pre-norm, warmup", "post-norm, no warmup", "chance (ln 10)"]);
-        let c = style(&["skip", "no skip", "no skip, no norm", "with residuals", "without residuals"]);
+        let b = style(&[
+            "pre-norm, no warmup",
+            "pre-norm, warmup",
+            "post-norm, no warmup",
+            "chance (ln 10)",
+        ]);
+        let c = style(&[
+            "skip",
+            "no skip",
+            "no skip, no norm",
+            "with residuals",
+            "without residuals",
+        ]);
         assert_eq!([a[2].color, a[3].color], [b[0].color, b[2].color]);
         assert_eq!((a[1].color, c[0].color, c[3].color), (RESIDUAL, RESIDUAL, RESIDUAL));
         assert_eq!((a[0].color, c[1].color, c[4].color), (PLAIN, PLAIN, PLAIN));
-        assert_eq!([b[0].line, b[1].line, b[3].line], [Line::Solid, Line::Dashed, Line::Dashed]);
+        assert_eq!(
+            [b[0].line, b[1].line, b[3].line],
+            [Line::Solid, Line::Dashed, Line::Dashed]
+        );
         assert_eq!(b[3].color, REFERENCE);
         assert_eq!((c[2].color, c[2].line), (PLAIN, Line::Dashed));
-        let three = style(&["pre-norm, zero_init", "pre-norm, rezero", "pre-norm, default init"]);
+        let three =
+            style(&["pre-norm, zero_init", "pre-norm, rezero", "pre-norm, default init"]);
         assert_eq!(
             three.iter().map(|s| s.line).collect::<Vec<_>>(),
             [Line::Solid, Line::Dashed, Line::Dotted]
@@ -316,9 +370,11 @@ mod tests {
         let depth = ticks(-0.1, 256f64.log10() + 0.1, true, true);
         let labels: Vec<String> = depth.iter().map(|&v| label(v, true)).collect();
         assert_eq!(labels, ["1", "2", "4", "8", "16", "32", "64", "128", "256"]);
-        let decades: Vec<String> = ticks(-40.0, 1.0, true, false).iter().map(|&v| label(v, true)).collect();
+        let decades: Vec<String> =
+            ticks(-40.0, 1.0, true, false).iter().map(|&v| label(v, true)).collect();
         assert_eq!(decades, ["1e-40", "1e-30", "1e-20", "1e-10", "1"]);
-        let linear: Vec<String> = ticks(-0.05, 1.05, false, false).iter().map(|&v| label(v, false)).collect();
+        let linear: Vec<String> =
+            ticks(-0.05, 1.05, false, false).iter().map(|&v| label(v, false)).collect();
         assert_eq!(linear, ["0", "0.2", "0.4", "0.6", "0.8", "1"]);
     }
 }

@@ -19,7 +19,8 @@ pub enum Wiring {
 
 impl Wiring {
     /// All four, in table order.
-    pub const ALL: [Wiring; 4] = [Wiring::Plain, Wiring::Residual, Wiring::PreNorm, Wiring::PostNorm];
+    pub const ALL: [Wiring; 4] =
+        [Wiring::Plain, Wiring::Residual, Wiring::PreNorm, Wiring::PostNorm];
 
     /// Name used in tables and legends.
     pub fn name(self) -> &'static str {

@@ -42,8 +42,12 @@ impl BlockSize {
     /// the QKV and output projections, the two feed-forward layers, and the
     /// two attention products. Backward costs twice this.
     pub fn forward_flops(&self) -> f64 {
-        let (bt, d, t, ff) =
-            ((self.batch * self.seq) as f64, self.d_model as f64, self.seq as f64, self.ff as f64);
+        let (bt, d, t, ff) = (
+            (self.batch * self.seq) as f64,
+            self.d_model as f64,
+            self.seq as f64,
+            self.ff as f64,
+        );
         2.0 * (bt * d * 3.0 * d + bt * d * d + 2.0 * bt * d * ff + 2.0 * bt * t * d)
     }
 }
@@ -64,7 +68,10 @@ pub fn block_size(name: &str) -> Option<BlockSize> {
 /// W1's inputs: `a` `[m, k]` and `b` `[k, n]`, standard normal, seeded.
 pub fn matmul_inputs(m: usize, k: usize, n: usize) -> (Tensor, Tensor) {
     let mut rng = Rng::new(1);
-    (Tensor::normal([m, k], 0.0, 1.0, &mut rng), Tensor::normal([k, n], 0.0, 1.0, &mut rng))
+    (
+        Tensor::normal([m, k], 0.0, 1.0, &mut rng),
+        Tensor::normal([k, n], 0.0, 1.0, &mut rng),
+    )
 }
 
 /// W2: one pre-norm encoder block with its parameters and its input.
@@ -114,7 +121,11 @@ impl Block {
         let x = tape.leaf(self.x.clone());
         let loss = self.layer.forward_batch_first(&ctx, x, false).sum();
         let grads = tape.backward_leaves(loss); // a training step needs no other gradient
-        BlockStep { loss: loss.value().item(), dx: grads[x].clone(), grads: ctx.param_grads(&grads) }
+        BlockStep {
+            loss: loss.value().item(),
+            dx: grads[x].clone(),
+            grads: ctx.param_grads(&grads),
+        }
     }
     // ANCHOR_END: w2_block
 }
@@ -151,15 +162,21 @@ impl TinyMlp {
     pub fn step(&self) -> (f32, Tensor, Vec<Tensor>) {
         let tape = Tape::new();
         let x = tape.leaf(self.x.clone());
-        let ws: Vec<(Var<'_>, Var<'_>)> =
-            self.weights.iter().map(|(w1, w2)| (tape.leaf(w1.clone()), tape.leaf(w2.clone()))).collect();
+        let ws: Vec<(Var<'_>, Var<'_>)> = self
+            .weights
+            .iter()
+            .map(|(w1, w2)| (tape.leaf(w1.clone()), tape.leaf(w2.clone())))
+            .collect();
         let mut y = x;
         for &(w1, w2) in &ws {
             y = y + y.matmul(w1).relu().matmul(w2); // y + relu(y W1) W2
         }
         let loss = y.sum();
         let grads = tape.backward_leaves(loss);
-        let dw = ws.iter().flat_map(|&(w1, w2)| [grads[w1].clone(), grads[w2].clone()]).collect();
+        let dw = ws
+            .iter()
+            .flat_map(|&(w1, w2)| [grads[w1].clone(), grads[w2].clone()])
+            .collect();
         (loss.value().item(), grads[x].clone(), dw)
     }
     // ANCHOR_END: w3_step
@@ -174,7 +191,12 @@ impl TinyMlp {
         let ws = self
             .weights
             .iter()
-            .map(|(a, b)| (a.data().try_into().expect("16 x 16"), b.data().try_into().expect("16 x 16")))
+            .map(|(a, b)| {
+                (
+                    a.data().try_into().expect("16 x 16"),
+                    b.data().try_into().expect("16 x 16"),
+                )
+            })
             .collect();
         (ws, self.x.data().try_into().expect("1 x 16"))
     }
@@ -184,7 +206,10 @@ impl TinyMlp {
     /// hand. The floor that the tape's per-op overhead is measured against,
     /// and a check on it (`lab/tests/workloads.rs`). Returns `sum(y)`, `dL/dx`
     /// and the weights' gradients in the order of [`step`](Self::step).
-    pub fn step_by_hand(ws: &[TinyWeights], x: &[f32; 16]) -> (f32, [f32; 16], Vec<[f32; 256]>) {
+    pub fn step_by_hand(
+        ws: &[TinyWeights],
+        x: &[f32; 16],
+    ) -> (f32, [f32; 16], Vec<[f32; 256]>) {
         const W: usize = 16;
         let depth = ws.len();
         let (mut ys, mut hs) = (vec![*x], Vec::with_capacity(depth)); // block inputs, hidden activations

@@ -26,7 +26,10 @@ fn block_bits(size: &str) -> Vec<u32> {
 fn training_bits() -> Vec<u32> {
     let mut rng = Rng::new(5);
     let mut params = Params::new();
-    let config = EncoderLayerConfig::new(64, 4).dim_feedforward(256).batch_first(true).norm_first(true);
+    let config = EncoderLayerConfig::new(64, 4)
+        .dim_feedforward(256)
+        .batch_first(true)
+        .norm_first(true);
     let layer = TransformerEncoderLayer::new(&mut params.scope(""), config, &mut rng);
     let x = Tensor::normal([4, 32, 64], 0.0, 1.0, &mut rng);
     let target = Tensor::normal([4, 32, 64], 0.0, 1.0, &mut rng);
@@ -35,8 +38,9 @@ fn training_bits() -> Vec<u32> {
     for step in 0..5 {
         let tape = Tape::new();
         let ctx = Ctx::train(&tape, &params, step); // dropout masks seeded per step
-        let loss =
-            layer.forward_batch_first(&ctx, ctx.input(x.clone()), true).mse_loss(ctx.input(target.clone()));
+        let loss = layer
+            .forward_batch_first(&ctx, ctx.input(x.clone()), true)
+            .mse_loss(ctx.input(target.clone()));
         let grads = ctx.param_grads(&tape.backward_leaves(loss));
         bits.push(loss.value().item().to_bits());
         opt.step(&mut params, &grads);
@@ -59,5 +63,8 @@ fn a_training_step_gives_the_same_bits_on_one_thread_and_on_two_and_run_after_ru
     assert!(two == again, "two runs differ");
     assert_eq!(train_one, train_two);
     assert_eq!(train_two, train_again);
-    assert!(train_one.windows(2).any(|w| w[0] != w[1]), "the loss moves, so the steps did something");
+    assert!(
+        train_one.windows(2).any(|w| w[0] != w[1]),
+        "the loss moves, so the steps did something"
+    );
 }

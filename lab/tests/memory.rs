@@ -53,7 +53,10 @@ static ALLOCATOR: Counting = Counting;
 fn the_bytes_alive_between_training_steps_do_not_grow() {
     let mut rng = Rng::new(1);
     let mut params = Params::new();
-    let config = EncoderLayerConfig::new(16, 2).dim_feedforward(32).batch_first(true).norm_first(true);
+    let config = EncoderLayerConfig::new(16, 2)
+        .dim_feedforward(32)
+        .batch_first(true)
+        .norm_first(true);
     let layer = TransformerEncoderLayer::new(&mut params.scope(""), config, &mut rng);
     let x = Tensor::normal([4, 6, 16], 0.0, 1.0, &mut rng);
     let target = Tensor::normal([4, 6, 16], 0.0, 1.0, &mut rng);
@@ -62,7 +65,8 @@ fn the_bytes_alive_between_training_steps_do_not_grow() {
     for step in 0..200 {
         let tape = Tape::new();
         let ctx = Ctx::train(&tape, &params, step);
-        let loss = layer.forward(&ctx, ctx.input(x.clone())).mse_loss(ctx.input(target.clone()));
+        let loss =
+            layer.forward(&ctx, ctx.input(x.clone())).mse_loss(ctx.input(target.clone()));
         let grads = ctx.param_grads(&tape.backward(loss));
         drop(ctx);
         drop(tape);
@@ -72,7 +76,10 @@ fn the_bytes_alive_between_training_steps_do_not_grow() {
     }
     // After the first step has created the optimiser's moment buffers, every
     // step ends with exactly the same bytes alive.
-    assert!(live[1..].iter().all(|&b| b == live[1]), "bytes alive after each step: {live:?}");
+    assert!(
+        live[1..].iter().all(|&b| b == live[1]),
+        "bytes alive after each step: {live:?}"
+    );
 }
 // ANCHOR_END: flat_memory
 
@@ -93,7 +100,10 @@ fn peak_resident_bytes() -> Option<u64> {
 /// take minutes, so there it is skipped and CI runs it with `--release`:
 /// `cargo test --release --test memory -- --nocapture --test-threads=1`.
 #[test]
-#[cfg_attr(debug_assertions, ignore = "a release-mode check: cargo test --release --test memory")]
+#[cfg_attr(
+    debug_assertions,
+    ignore = "a release-mode check: cargo test --release --test memory"
+)]
 fn ten_thousand_training_steps_of_the_toy_transformer_keep_memory_flat() {
     use lab::digits::{DigitModel, reverse_batch};
     use resgrad::optim::{clip_grad_norm, linear_warmup};
@@ -102,7 +112,8 @@ fn ten_thousand_training_steps_of_the_toy_transformer_keep_memory_flat() {
     let mut rng = Rng::new(11);
     let mut params = Params::new();
     // Experiment 11's model: 6 pre-norm layers of width 32, 4 heads.
-    let config = EncoderLayerConfig::new(32, 4).dim_feedforward(64).dropout(0.0).norm_first(true);
+    let config =
+        EncoderLayerConfig::new(32, 4).dim_feedforward(64).dropout(0.0).norm_first(true);
     let model = DigitModel::new(&mut params, config, 6, true, &mut rng);
     let mut opt = AdamW::new(3e-3);
     let batch = 32;
@@ -165,7 +176,12 @@ fn ten_thousand_training_steps_of_the_toy_transformer_keep_memory_flat() {
     // exactly the same height (step 2's peak was 4,208 bytes lower, while
     // the pool's best-fit matching of long buffers settled).
     if let Some(step) = live[1..].iter().position(|&b| b != live[1]) {
-        panic!("bytes alive grew: {} after step 2, {} after step {}", live[1], live[step + 1], step + 2);
+        panic!(
+            "bytes alive grew: {} after step 2, {} after step {}",
+            live[1],
+            live[step + 1],
+            step + 2
+        );
     }
     if let Some(step) = step_peak[2..].iter().position(|&b| b != step_peak[2]) {
         panic!(
@@ -191,6 +207,11 @@ fn ten_thousand_training_steps_of_the_toy_transformer_keep_memory_flat() {
     // And the long run still trains: every loss is finite, and the last is
     // far below the first (ln 10 = 2.30 at the start).
     assert!(losses.iter().all(|l| l.is_finite()), "a loss went non-finite");
-    assert!(losses[STEPS - 1] < 0.1 * losses[0], "loss {} → {}", losses[0], losses[STEPS - 1]);
+    assert!(
+        losses[STEPS - 1] < 0.1 * losses[0],
+        "loss {} → {}",
+        losses[0],
+        losses[STEPS - 1]
+    );
 }
 // ANCHOR_END: long_run

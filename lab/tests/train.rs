@@ -24,7 +24,8 @@ fn a_two_layer_pre_norm_transformer_learns_to_reverse_digit_sequences() {
     let (steps, batch, warmup) = (400, 32, 50);
     let mut rng = Rng::new(2026);
     let mut params = Params::new();
-    let config = EncoderLayerConfig::new(32, 4).dim_feedforward(64).dropout(0.0).norm_first(true);
+    let config =
+        EncoderLayerConfig::new(32, 4).dim_feedforward(64).dropout(0.0).norm_first(true);
     let model = DigitModel::new(&mut params, config, 2, true, &mut rng);
     let mut opt = AdamW::new(3e-3);
     let start = Instant::now();
@@ -56,6 +57,9 @@ fn a_two_layer_pre_norm_transformer_learns_to_reverse_digit_sequences() {
     let report = first_report.unwrap();
     assert!(report.is_connected(), "{report}");
     let held_out = accuracy(&model, &params, &mut Rng::new(99));
-    assert!(held_out >= 0.99, "token accuracy {held_out} on held-out sequences after {steps} steps");
+    assert!(
+        held_out >= 0.99,
+        "token accuracy {held_out} on held-out sequences after {steps} steps"
+    );
 }
 // ANCHOR_END: training_loop

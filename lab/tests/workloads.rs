@@ -15,7 +15,10 @@ fn the_tiny_mlp_on_the_tape_agrees_with_its_hand_written_twin() {
     // leaves differences of a few ulps of values of order 10, under 1e-3.
     let close = |a: &[f32], b: &[f32], what: &str| {
         for (i, (a, b)) in a.iter().zip(b).enumerate() {
-            assert!((a - b).abs() <= 1e-3 * (1.0 + b.abs()), "{what}[{i}]: tape {a}, by hand {b}");
+            assert!(
+                (a - b).abs() <= 1e-3 * (1.0 + b.abs()),
+                "{what}[{i}]: tape {a}, by hand {b}"
+            );
         }
     };
     close(&[loss], &[loss_h], "loss");
@@ -24,13 +27,18 @@ fn the_tiny_mlp_on_the_tape_agrees_with_its_hand_written_twin() {
     for (i, (g, h)) in dw.iter().zip(&dw_h).enumerate() {
         close(g.data(), h, &format!("dW #{i}"));
     }
-    assert!(dx_h.iter().any(|&g| (g - 1.0).abs() > 1e-3), "the branches do contribute to dx");
+    assert!(
+        dx_h.iter().any(|&g| (g - 1.0).abs() > 1e-3),
+        "the branches do contribute to dx"
+    );
 }
 
 #[test]
 fn the_block_sizes_are_the_issues_and_the_block_step_covers_every_parameter() {
-    let dims: Vec<_> =
-        BLOCK_SIZES.iter().map(|s| (s.name, s.batch, s.seq, s.d_model, s.heads, s.ff)).collect();
+    let dims: Vec<_> = BLOCK_SIZES
+        .iter()
+        .map(|s| (s.name, s.batch, s.seq, s.d_model, s.heads, s.ff))
+        .collect();
     assert_eq!(
         dims,
         [
@@ -43,7 +51,11 @@ fn the_block_sizes_are_the_issues_and_the_block_step_covers_every_parameter() {
     let block = Block::new(block_size("small").unwrap());
     let step = block.step();
     assert_eq!(step.dx.dims(), &[1, 32, 64]);
-    assert_eq!(step.grads.iter().count(), block.params.len(), "a gradient for every parameter");
+    assert_eq!(
+        step.grads.iter().count(),
+        block.params.len(),
+        "a gradient for every parameter"
+    );
     // loss = sum(y) with y = x1 + FFN(LN2(x1)): the gradient of x passes
     // the skip with 1 per element, plus the branches' shares.
     assert!(step.dx.data().iter().all(|g| g.is_finite()));

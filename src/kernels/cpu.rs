@@ -60,7 +60,9 @@ impl Isa {
                     && is_x86_feature_detected!("fma")
             }
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx2Fma => is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"),
+            Isa::Avx2Fma => {
+                is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")
+            }
             #[cfg(not(target_arch = "x86_64"))]
             _ => false,
         }
@@ -68,7 +70,10 @@ impl Isa {
 
     /// Every instruction set this processor can run, widest first.
     pub fn all_available() -> Vec<Isa> {
-        [Isa::Avx512, Isa::Avx2Fma, Isa::Portable].into_iter().filter(|i| i.available()).collect()
+        [Isa::Avx512, Isa::Avx2Fma, Isa::Portable]
+            .into_iter()
+            .filter(|i| i.available())
+            .collect()
     }
 
     /// The name `RESGRAD_ISA` accepts: `avx512`, `avx2` or `portable`.
@@ -114,7 +119,9 @@ pub fn threads() -> usize {
                 .ok()
                 .and_then(|v| v.parse::<usize>().ok())
                 .filter(|&n| n > 0)
-                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+                .unwrap_or_else(|| {
+                    std::thread::available_parallelism().map_or(1, |n| n.get())
+                });
             THREADS.store(n, Ordering::Relaxed);
             n
         }
@@ -302,11 +309,17 @@ pub(crate) fn for_each_chunk(
     parts: usize,
     job: &(dyn Fn(usize, &mut [f32]) + Sync),
 ) {
-    let chunks: Vec<Mutex<&mut [f32]>> = out.chunks_mut(chunk_len.max(1)).map(Mutex::new).collect();
+    let chunks: Vec<Mutex<&mut [f32]>> =
+        out.chunks_mut(chunk_len.max(1)).map(Mutex::new).collect();
     let count = chunks.len();
     let parts = parts.min(count).max(1);
     run_parallel(parts, &|t| {
-        for (i, chunk) in chunks.iter().enumerate().take((t + 1) * count / parts).skip(t * count / parts) {
+        for (i, chunk) in chunks
+            .iter()
+            .enumerate()
+            .take((t + 1) * count / parts)
+            .skip(t * count / parts)
+        {
             let mut chunk = chunk.lock().unwrap_or_else(|e| e.into_inner()); // never contended
             job(i, &mut chunk);
         }

@@ -62,7 +62,13 @@ impl<'a> MatRef<'a> {
 
     /// The transpose, without moving any data.
     pub fn t(self) -> MatRef<'a> {
-        MatRef { data: self.data, rows: self.cols, cols: self.rows, rs: self.cs, cs: self.rs }
+        MatRef {
+            data: self.data,
+            rows: self.cols,
+            cols: self.rows,
+            rs: self.cs,
+            cs: self.rs,
+        }
     }
 
     /// Number of rows.
@@ -111,7 +117,11 @@ pub(crate) fn micro_kernel<const MR: usize, const NR: usize, const FMA: bool>(
         for i in 0..MR {
             for j in 0..NR {
                 // With FMA, one rounding per step; without, two.
-                tile[i][j] = if FMA { a[i].mul_add(b[j], tile[i][j]) } else { tile[i][j] + a[i] * b[j] };
+                tile[i][j] = if FMA {
+                    a[i].mul_add(b[j], tile[i][j])
+                } else {
+                    tile[i][j] + a[i] * b[j]
+                };
             }
         }
     }
@@ -125,7 +135,14 @@ pub(crate) fn micro_kernel<const MR: usize, const NR: usize, const FMA: bool>(
 /// `x[i0 + r·R + 0..R, p0 + p]` (zero past the last row), in the order
 /// the micro-kernel reads them. `A` is packed as it is; `B` is packed as
 /// `Bᵀ`, so that its panels run along its columns.
-fn pack<const R: usize>(x: &MatRef<'_>, i0: usize, mc: usize, p0: usize, kc: usize, out: &mut Vec<f32>) {
+fn pack<const R: usize>(
+    x: &MatRef<'_>,
+    i0: usize,
+    mc: usize,
+    p0: usize,
+    kc: usize,
+    out: &mut Vec<f32>,
+) {
     let len = mc.div_ceil(R) * kc * R;
     out.resize(len, 0.0); // every element below is written (or zeroed) anyway
     out.truncate(len);
@@ -153,15 +170,19 @@ fn pack<const R: usize>(x: &MatRef<'_>, i0: usize, mc: usize, p0: usize, kc: usi
             let mut p = 0;
             while p + 8 <= kc {
                 let mut block = [[0.0f32; R]; 8];
-                #[allow(clippy::needless_range_loop)] // `i` picks the row of x and the column of block
+                #[allow(clippy::needless_range_loop)]
+                // `i` picks the row of x and the column of block
                 for i in 0..rows {
                     let start = (first + i) * x.rs + p0 + p;
-                    let src: &[f32; 8] = x.data[start..start + 8].try_into().expect("8 values");
+                    let src: &[f32; 8] =
+                        x.data[start..start + 8].try_into().expect("8 values");
                     for (q, &v) in src.iter().enumerate() {
                         block[q][i] = v;
                     }
                 }
-                for (dst, col) in panel[p * R..(p + 8) * R].chunks_exact_mut(R).zip(&block) {
+                for (dst, col) in
+                    panel[p * R..(p + 8) * R].chunks_exact_mut(R).zip(&block)
+                {
                     dst.copy_from_slice(col);
                 }
                 p += 8;
@@ -222,7 +243,8 @@ fn gemm_rows<const MR: usize, const NR: usize, const FMA: bool>(
     // (Taken out and put back rather than used inside `with`'s closure: a
     // closure is compiled without the caller's `#[target_feature]`s, and
     // the kernel must be compiled with them.)
-    let (mut a_pack, mut b_pack) = PACK.with(|pack| std::mem::take(&mut *pack.borrow_mut()));
+    let (mut a_pack, mut b_pack) =
+        PACK.with(|pack| std::mem::take(&mut *pack.borrow_mut()));
     blocks::<MR, NR, FMA>(a, b, c, row0, (m, k, n), &mut a_pack, &mut b_pack);
     PACK.with(|pack| *pack.borrow_mut() = (a_pack, b_pack));
 }
@@ -299,8 +321,17 @@ pub fn gemm(a: MatRef<'_>, b: MatRef<'_>, c: &mut [f32]) {
 #[track_caller]
 pub fn gemm_with(a: MatRef<'_>, b: MatRef<'_>, c: &mut [f32], isa: Isa, threads: usize) {
     let (m, k, n) = (a.rows, a.cols, b.cols);
-    assert_eq!(b.rows, k, "gemm: a is {m} x {k} but b is {} x {n}; the inner sizes must match", b.rows);
-    assert_eq!(c.len(), m * n, "gemm: c must hold m * n = {m} * {n} values, got {}", c.len());
+    assert_eq!(
+        b.rows, k,
+        "gemm: a is {m} x {k} but b is {} x {n}; the inner sizes must match",
+        b.rows
+    );
+    assert_eq!(
+        c.len(),
+        m * n,
+        "gemm: c must hold m * n = {m} * {n} values, got {}",
+        c.len()
+    );
     assert!(
         isa.available(),
         "gemm: this processor cannot run {isa:?}; choose one of {:?}",

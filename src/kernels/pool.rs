@@ -179,7 +179,8 @@ pub fn stats() -> PoolStats {
 /// a level, not a count).
 pub fn reset_stats() {
     POOL.with_borrow_mut(|p| {
-        p.stats = PoolStats { cached_bytes: p.stats.cached_bytes, ..PoolStats::default() };
+        p.stats =
+            PoolStats { cached_bytes: p.stats.cached_bytes, ..PoolStats::default() };
     });
 }
 
@@ -199,7 +200,10 @@ mod tests {
         let u = Tensor::ones([4096]); // same length, other shape
         assert_eq!(u.data().as_ptr(), address, "the buffer was reused");
         assert!(u.data().iter().all(|&v| v == 1.0), "and refilled");
-        assert_eq!(stats(), PoolStats { reused: 1, allocated: 0, freed: 0, cached_bytes: 0 });
+        assert_eq!(
+            stats(),
+            PoolStats { reused: 1, allocated: 0, freed: 0, cached_bytes: 0 }
+        );
     }
 
     #[test]

@@ -68,10 +68,14 @@ impl MultiHeadAttention {
         }
         // Xavier-uniform for [3E, E]: bound √(6 / (fan_in + fan_out)) = √(6 / 4E).
         let bound = (6.0 / (4 * embed_dim) as f32).sqrt();
-        let in_proj_weight =
-            scope.add("in_proj_weight", Tensor::uniform([3 * embed_dim, embed_dim], -bound, bound, rng));
-        let in_proj_bias = bias.then(|| scope.add("in_proj_bias", Tensor::zeros([3 * embed_dim])));
-        let out_proj = Linear::new(&mut scope.sub("out_proj"), embed_dim, embed_dim, bias, rng);
+        let in_proj_weight = scope.add(
+            "in_proj_weight",
+            Tensor::uniform([3 * embed_dim, embed_dim], -bound, bound, rng),
+        );
+        let in_proj_bias =
+            bias.then(|| scope.add("in_proj_bias", Tensor::zeros([3 * embed_dim])));
+        let out_proj =
+            Linear::new(&mut scope.sub("out_proj"), embed_dim, embed_dim, bias, rng);
         if let Some(b) = out_proj.bias {
             scope.params().get_mut(b).data_mut().fill(0.0);
         }
@@ -136,7 +140,8 @@ impl MultiHeadAttention {
             let parts = qkv.split(&[e, e, e], last);
             (parts[0], parts[1], parts[2])
         } else {
-            let slice = |i: usize| (w.narrow(0, i * e, e), b.map(|b| b.narrow(0, i * e, e)));
+            let slice =
+                |i: usize| (w.narrow(0, i * e, e), b.map(|b| b.narrow(0, i * e, e)));
             let ((wq, bq), (wk, bk), (wv, bv)) = (slice(0), slice(1), slice(2));
             (project(query, wq, bq), project(key, wk, bk), project(value, wv, bv))
         };

@@ -123,7 +123,10 @@ impl<'t> Ctx<'t> {
     pub fn param_grads(&self, grads: &Grads) -> ParamGrads {
         let leaves = self.leaves.borrow();
         ParamGrads {
-            grads: leaves.iter().map(|leaf| leaf.and_then(|v| grads.get(v).cloned())).collect(),
+            grads: leaves
+                .iter()
+                .map(|leaf| leaf.and_then(|v| grads.get(v).cloned()))
+                .collect(),
             store: self.params.store_id(),
         }
     }

@@ -20,8 +20,14 @@ pub struct Embedding {
 
 impl Embedding {
     /// `nn.Embedding(num_embeddings, dim)`.
-    pub fn new(scope: &mut Scope<'_>, num_embeddings: usize, dim: usize, rng: &mut Rng) -> Embedding {
-        let weight = scope.add("weight", Tensor::normal([num_embeddings, dim], 0.0, 1.0, rng));
+    pub fn new(
+        scope: &mut Scope<'_>,
+        num_embeddings: usize,
+        dim: usize,
+        rng: &mut Rng,
+    ) -> Embedding {
+        let weight =
+            scope.add("weight", Tensor::normal([num_embeddings, dim], 0.0, 1.0, rng));
         Embedding { weight, num_embeddings, dim }
     }
 

@@ -22,8 +22,8 @@
 //! the path from the loss to every earlier layer.
 
 use super::{
-    Activation, Ctx, Dropout, FeedForward, Join, LayerNorm, Module, MultiHeadAttention, ResidualOptions,
-    Scope,
+    Activation, Ctx, Dropout, FeedForward, Join, LayerNorm, Module, MultiHeadAttention,
+    ResidualOptions, Scope,
 };
 use crate::rng::Rng;
 use crate::tape::Var;
@@ -146,13 +146,37 @@ impl TransformerEncoderLayer {
                 c.dropout
             );
         }
-        let self_attn =
-            MultiHeadAttention::new(&mut scope.sub("self_attn"), c.d_model, c.nhead, c.dropout, c.bias, rng);
-        let ff = FeedForward::new(scope, c.d_model, c.dim_feedforward, c.activation, c.dropout, c.bias, rng);
-        let norm1 =
-            LayerNorm::with_options(&mut scope.sub("norm1"), c.d_model, c.layer_norm_eps, true, c.bias);
-        let norm2 =
-            LayerNorm::with_options(&mut scope.sub("norm2"), c.d_model, c.layer_norm_eps, true, c.bias);
+        let self_attn = MultiHeadAttention::new(
+            &mut scope.sub("self_attn"),
+            c.d_model,
+            c.nhead,
+            c.dropout,
+            c.bias,
+            rng,
+        );
+        let ff = FeedForward::new(
+            scope,
+            c.d_model,
+            c.dim_feedforward,
+            c.activation,
+            c.dropout,
+            c.bias,
+            rng,
+        );
+        let norm1 = LayerNorm::with_options(
+            &mut scope.sub("norm1"),
+            c.d_model,
+            c.layer_norm_eps,
+            true,
+            c.bias,
+        );
+        let norm2 = LayerNorm::with_options(
+            &mut scope.sub("norm2"),
+            c.d_model,
+            c.layer_norm_eps,
+            true,
+            c.bias,
+        );
         let joins = [
             Join::new(scope, "sa_gate", c.residual, &self_attn),
             Join::new(scope, "ff_gate", c.residual, &ff),
@@ -172,9 +196,16 @@ impl TransformerEncoderLayer {
     // ANCHOR: encoder_layer_forward
     /// The layer on `[batch, seq, d]` input, whatever `batch_first` says,
     /// optionally with a causal mask.
-    pub fn forward_batch_first<'t>(&self, ctx: &Ctx<'t>, x: Var<'t>, causal: bool) -> Var<'t> {
+    pub fn forward_batch_first<'t>(
+        &self,
+        ctx: &Ctx<'t>,
+        x: Var<'t>,
+        causal: bool,
+    ) -> Var<'t> {
         let [j1, j2] = &self.joins;
-        let sa = |h: Var<'t>| self.dropout1.forward(ctx, self.self_attn.attend(ctx, h, h, h, causal).0);
+        let sa = |h: Var<'t>| {
+            self.dropout1.forward(ctx, self.self_attn.attend(ctx, h, h, h, causal).0)
+        };
         let ff = |h: Var<'t>| self.dropout2.forward(ctx, self.ff.forward(ctx, h));
         if self.config.norm_first {
             let x = j1.forward(ctx, x, sa(self.norm1.forward(ctx, x))); // x + SA(LN(x))
@@ -189,17 +220,25 @@ impl TransformerEncoderLayer {
     /// The layer in its configured layout, optionally causal. An unbatched
     /// `[seq, d_model]` input works in either layout, as in PyTorch.
     #[track_caller]
-    pub fn forward_masked<'t>(&self, ctx: &Ctx<'t>, src: Var<'t>, causal: bool) -> Var<'t> {
+    pub fn forward_masked<'t>(
+        &self,
+        ctx: &Ctx<'t>,
+        src: Var<'t>,
+        causal: bool,
+    ) -> Var<'t> {
         let s = check_layout(&self.config, &src.shape());
         if s.rank() == 2 {
             let (t, d) = (s.dims()[0], s.dims()[1]);
-            return self.forward_batch_first(ctx, src.reshape([1, t, d]), causal).reshape([t, d]);
+            return self
+                .forward_batch_first(ctx, src.reshape([1, t, d]), causal)
+                .reshape([t, d]);
         }
         if self.config.batch_first {
             self.forward_batch_first(ctx, src, causal)
         } else {
             // [T, B, d] -> [B, T, d] -> layer -> [T, B, d]
-            self.forward_batch_first(ctx, src.permute(&[1, 0, 2]), causal).permute(&[1, 0, 2])
+            self.forward_batch_first(ctx, src.permute(&[1, 0, 2]), causal)
+                .permute(&[1, 0, 2])
         }
     }
 }
@@ -209,7 +248,11 @@ impl TransformerEncoderLayer {
 #[track_caller]
 fn check_layout(config: &EncoderLayerConfig, s: &crate::Shape) -> crate::Shape {
     if !(s.rank() == 2 || s.rank() == 3) || s.last() != config.d_model {
-        let layout = if config.batch_first { "[batch, seq, d_model]" } else { "[seq, batch, d_model]" };
+        let layout = if config.batch_first {
+            "[batch, seq, d_model]"
+        } else {
+            "[seq, batch, d_model]"
+        };
         panic!(
             "TransformerEncoderLayer: input of shape {s} is not {layout} (or [seq, d_model]) with \
              d_model = {}\n  set batch_first to match your layout, or permute the input",
@@ -252,7 +295,13 @@ impl TransformerEncoder {
     ) -> Self {
         let mut layers_scope = scope.sub("layers");
         let layers = (0..num_layers)
-            .map(|i| TransformerEncoderLayer::new(&mut layers_scope.sub(&i.to_string()), config, rng))
+            .map(|i| {
+                TransformerEncoderLayer::new(
+                    &mut layers_scope.sub(&i.to_string()),
+                    config,
+                    rng,
+                )
+            })
             .collect();
         let norm = final_norm.then(|| {
             LayerNorm::with_options(

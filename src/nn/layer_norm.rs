@@ -28,7 +28,13 @@ impl LayerNorm {
     /// `nn.LayerNorm(dim, eps, elementwise_affine, bias)`: the gain exists
     /// if `affine`, the shift if `affine && bias`.
     #[track_caller]
-    pub fn with_options(scope: &mut Scope<'_>, dim: usize, eps: f32, affine: bool, bias: bool) -> LayerNorm {
+    pub fn with_options(
+        scope: &mut Scope<'_>,
+        dim: usize,
+        eps: f32,
+        affine: bool,
+        bias: bool,
+    ) -> LayerNorm {
         crate::shape::check_eps("LayerNorm", eps);
         let weight = affine.then(|| scope.add("weight", Tensor::ones([dim])));
         let bias = (affine && bias).then(|| scope.add("bias", Tensor::zeros([dim])));
@@ -47,7 +53,11 @@ impl Module for LayerNorm {
                 self.dim, self.dim
             );
         }
-        x.layer_norm(self.weight.map(|w| ctx.param(w)), self.bias.map(|b| ctx.param(b)), self.eps)
+        x.layer_norm(
+            self.weight.map(|w| ctx.param(w)),
+            self.bias.map(|b| ctx.param(b)),
+            self.eps,
+        )
     }
 }
 // ANCHOR_END: layer_norm_module

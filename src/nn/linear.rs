@@ -34,8 +34,13 @@ impl Linear {
         rng: &mut Rng,
     ) -> Linear {
         let bound = 1.0 / (in_features.max(1) as f32).sqrt();
-        let weight = scope.add("weight", Tensor::uniform([out_features, in_features], -bound, bound, rng));
-        let bias = bias.then(|| scope.add("bias", Tensor::uniform([out_features], -bound, bound, rng)));
+        let weight = scope.add(
+            "weight",
+            Tensor::uniform([out_features, in_features], -bound, bound, rng),
+        );
+        let bias = bias.then(|| {
+            scope.add("bias", Tensor::uniform([out_features], -bound, bound, rng))
+        });
         Linear { weight, bias, in_features, out_features }
     }
 }
@@ -55,7 +60,9 @@ impl Module for Linear {
         }
         if shape.rank() == 1 {
             // A single vector [in]: as a row [1, in], then back to [out].
-            return self.forward(ctx, x.reshape([1, self.in_features])).reshape([self.out_features]);
+            return self
+                .forward(ctx, x.reshape([1, self.in_features]))
+                .reshape([self.out_features]);
         }
         x.linear(ctx.param(self.weight), self.bias.map(|b| ctx.param(b))) // [..., in] -> [..., out]
     }

@@ -162,13 +162,19 @@ impl Params {
     /// Every parameter with its id, in registration order.
     pub fn iter(&self) -> impl Iterator<Item = (ParamId, &Param)> {
         let store = self.id;
-        self.entries.iter().enumerate().map(move |(index, p)| (ParamId { store, index }, p))
+        self.entries
+            .iter()
+            .enumerate()
+            .map(move |(index, p)| (ParamId { store, index }, p))
     }
 
     /// Every parameter with its id, writable.
     pub fn iter_mut(&mut self) -> impl Iterator<Item = (ParamId, &mut Param)> {
         let store = self.id;
-        self.entries.iter_mut().enumerate().map(move |(index, p)| (ParamId { store, index }, p))
+        self.entries
+            .iter_mut()
+            .enumerate()
+            .map(move |(index, p)| (ParamId { store, index }, p))
     }
 
     /// Number of parameters (tensors).
@@ -192,7 +198,13 @@ impl fmt::Display for Params {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let width = self.entries.iter().map(|p| p.name.len()).max().unwrap_or(0);
         for p in &self.entries {
-            writeln!(f, "{:<width$}  {:<16} {:>10}", p.name, p.value.shape().to_string(), p.value.numel())?;
+            writeln!(
+                f,
+                "{:<width$}  {:<16} {:>10}",
+                p.name,
+                p.value.shape().to_string(),
+                p.value.numel()
+            )?;
         }
         write!(f, "{} tensors, {} weights", self.len(), self.numel())
     }
@@ -208,7 +220,11 @@ pub struct Scope<'a> {
 impl Scope<'_> {
     /// The full name of `name` in this scope.
     pub fn path(&self, name: &str) -> String {
-        if self.prefix.is_empty() { name.to_string() } else { format!("{}.{name}", self.prefix) }
+        if self.prefix.is_empty() {
+            name.to_string()
+        } else {
+            format!("{}.{name}", self.prefix)
+        }
     }
 
     /// A nested scope: `scope("layers").sub("0")` registers `layers.0.*`.
@@ -278,15 +294,15 @@ impl ParamGrads {
     /// Iterates over `(id, gradient)` for the parameters that have one.
     pub fn iter(&self) -> impl Iterator<Item = (ParamId, &Tensor)> {
         let store = self.store;
-        self.grads
-            .iter()
-            .enumerate()
-            .filter_map(move |(index, g)| g.as_ref().map(|g| (ParamId { store, index }, g)))
+        self.grads.iter().enumerate().filter_map(move |(index, g)| {
+            g.as_ref().map(|g| (ParamId { store, index }, g))
+        })
     }
 
     /// The Euclidean norm of all gradients together, accumulated in f64.
     pub fn global_norm(&self) -> f32 {
-        let sq: f64 = self.iter().flat_map(|(_, g)| g.data()).map(|&v| v as f64 * v as f64).sum();
+        let sq: f64 =
+            self.iter().flat_map(|(_, g)| g.data()).map(|&v| v as f64 * v as f64).sum();
         sq.sqrt() as f32
     }
 }

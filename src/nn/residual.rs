@@ -26,7 +26,12 @@ pub struct ResidualOptions {
 
 impl Default for ResidualOptions {
     fn default() -> Self {
-        ResidualOptions { enabled: true, branch_scale: 1.0, zero_init: false, rezero: false }
+        ResidualOptions {
+            enabled: true,
+            branch_scale: 1.0,
+            zero_init: false,
+            rezero: false,
+        }
     }
 }
 
@@ -163,7 +168,11 @@ impl<F: Module> Residual<F> {
     /// as `gate`. Switching the skip off together with a projection shortcut
     /// (it would never be used) is refused.
     #[track_caller]
-    pub fn with_options(mut self, scope: &mut Scope<'_>, options: ResidualOptions) -> Self {
+    pub fn with_options(
+        mut self,
+        scope: &mut Scope<'_>,
+        options: ResidualOptions,
+    ) -> Self {
         if !options.enabled && matches!(self.shortcut, Shortcut::Projection(_)) {
             panic!(
                 "Residual::with_options: with the skip switched off, the projection shortcut would \
@@ -221,7 +230,11 @@ impl ResidualConnection {
         x: Var<'t>,
         sublayer: impl FnOnce(Var<'t>) -> Var<'t>,
     ) -> Var<'t> {
-        self.join.forward(ctx, x, self.dropout.forward(ctx, sublayer(self.norm.forward(ctx, x))))
+        self.join.forward(
+            ctx,
+            x,
+            self.dropout.forward(ctx, sublayer(self.norm.forward(ctx, x))),
+        )
     }
     // ANCHOR_END: residual_connection
 }

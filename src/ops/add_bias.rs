@@ -17,7 +17,8 @@ impl<'t> Var<'t> {
     #[track_caller]
     pub fn add_bias(self, bias: Var<'t>) -> Var<'t> {
         let (x, b) = (self.value(), bias.value());
-        if b.shape().rank() != 1 || x.shape().rank() == 0 || x.shape().last() != b.numel() {
+        if b.shape().rank() != 1 || x.shape().rank() == 0 || x.shape().last() != b.numel()
+        {
             panic!(
                 "add_bias: cannot add a bias of shape {} to rows of shape {}\n  \
                  the bias must be 1-D with one entry per feature: shape [{}]",

@@ -24,7 +24,12 @@ use crate::tape::Var;
 /// assert_eq!(y.shape().dims(), &[2, 5, 8]);
 /// ```
 #[track_caller]
-pub fn scaled_dot_product_attention<'t>(q: Var<'t>, k: Var<'t>, v: Var<'t>, causal: bool) -> Var<'t> {
+pub fn scaled_dot_product_attention<'t>(
+    q: Var<'t>,
+    k: Var<'t>,
+    v: Var<'t>,
+    causal: bool,
+) -> Var<'t> {
     scaled_dot_product_attention_with_weights(q, k, v, causal).0
 }
 

@@ -20,7 +20,9 @@ impl<'t> Var<'t> {
         let shape = shape.into();
         let steps = broadcast_steps(x.shape(), &shape);
         let mut y = Tensor::zeros(shape.clone());
-        kernels::for_each_strided(shape.dims(), &steps, |out, src| y.data_mut()[out] = x.data()[src]);
+        kernels::for_each_strided(shape.dims(), &steps, |out, src| {
+            y.data_mut()[out] = x.data()[src]
+        });
         self.tape().push(y, &[self], Broadcast { steps })
     }
 }
@@ -39,7 +41,9 @@ impl Backward for Broadcast {
     fn backward(&self, x: &[&Tensor], _y: &Tensor, dy: &Tensor) -> Vec<Tensor> {
         let mut dx = Tensor::zeros(x[0].shape());
         let g = dy.data();
-        kernels::for_each_strided(dy.dims(), &self.steps, |out, src| dx.data_mut()[src] += g[out]);
+        kernels::for_each_strided(dy.dims(), &self.steps, |out, src| {
+            dx.data_mut()[src] += g[out]
+        });
         vec![dx]
     }
 }

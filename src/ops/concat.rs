@@ -20,7 +20,9 @@ impl<'t> Var<'t> {
         let base = values[0].shape().clone();
         crate::shape::check_axis("concat", &base, axis);
         for v in &values[1..] {
-            if v.shape().rank() != base.rank() || base.with_axis(axis, 0) != v.shape().with_axis(axis, 0) {
+            if v.shape().rank() != base.rank()
+                || base.with_axis(axis, 0) != v.shape().with_axis(axis, 0)
+            {
                 panic!(
                     "concat: shapes {base} and {} differ outside axis {axis}\n  \
                      tensors joined along axis {axis} must agree on every other axis",

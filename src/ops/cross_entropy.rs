@@ -44,8 +44,11 @@ impl<'t> Var<'t> {
         }
         let mut probs = (*x).clone();
         let mut total = 0.0f64;
-        for ((row, logits), &t) in
-            probs.data_mut().chunks_exact_mut(c).zip(x.data().chunks_exact(c)).zip(targets)
+        for ((row, logits), &t) in probs
+            .data_mut()
+            .chunks_exact_mut(c)
+            .zip(x.data().chunks_exact(c))
+            .zip(targets)
         {
             let m = kernels::max(row);
             row.iter_mut().for_each(|v| *v = (*v - m).exp());
@@ -95,6 +98,9 @@ mod tests {
         assert!((loss.value().item() - 4f32.ln()).abs() < 1e-6);
         // (1/4 − 1[j = t]) / 2
         let g = tape.backward(loss);
-        assert_eq!(g[x].data(), &[-0.375, 0.125, 0.125, 0.125, 0.125, 0.125, 0.125, -0.375]);
+        assert_eq!(
+            g[x].data(),
+            &[-0.375, 0.125, 0.125, 0.125, 0.125, 0.125, 0.125, -0.375]
+        );
     }
 }

@@ -18,7 +18,9 @@ impl<'t> Var<'t> {
     #[track_caller]
     pub fn dropout(self, p: f32, rng: &mut Rng, training: bool) -> Var<'t> {
         if !(0.0..=1.0).contains(&p) {
-            panic!("dropout: probability p = {p} is outside [0, 1]\n  p is the chance of zeroing an element");
+            panic!(
+                "dropout: probability p = {p} is outside [0, 1]\n  p is the chance of zeroing an element"
+            );
         }
         if !training || p == 0.0 {
             return self;
@@ -26,9 +28,13 @@ impl<'t> Var<'t> {
         // p = 1 drops everything; avoid 1/(1 − p) = ∞, whose product with 0 is NaN.
         let keep_scale = if p < 1.0 { 1.0 / (1.0 - p) } else { 0.0 };
         let x = self.value();
-        let mask: Vec<f32> =
-            (0..x.numel()).map(|_| if rng.uniform() < p { 0.0 } else { keep_scale }).collect();
-        let y = Tensor::from_vec(x.data().iter().zip(&mask).map(|(x, m)| x * m).collect(), x.shape());
+        let mask: Vec<f32> = (0..x.numel())
+            .map(|_| if rng.uniform() < p { 0.0 } else { keep_scale })
+            .collect();
+        let y = Tensor::from_vec(
+            x.data().iter().zip(&mask).map(|(x, m)| x * m).collect(),
+            x.shape(),
+        );
         self.tape().push(y, &[self], Dropout { mask, p })
     }
 }

@@ -34,7 +34,12 @@ impl<'t> Var<'t> {
             |x| 0.5 * x * (1.0 + (SQRT_2_OVER_PI * (x + GELU_TANH_C * x * x * x)).tanh()),
             |x, _y| {
                 let t = (SQRT_2_OVER_PI * (x + GELU_TANH_C * x * x * x)).tanh();
-                0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * SQRT_2_OVER_PI * (1.0 + 3.0 * GELU_TANH_C * x * x)
+                0.5 * (1.0 + t)
+                    + 0.5
+                        * x
+                        * (1.0 - t * t)
+                        * SQRT_2_OVER_PI
+                        * (1.0 + 3.0 * GELU_TANH_C * x * x)
             },
         )
     }
@@ -76,7 +81,8 @@ pub fn erf(x: f32) -> f32 {
                     + t * (-0.186_288_06
                         + t * (0.278_868_07
                             + t * (-1.135_203_98
-                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
+                                + t * (1.488_515_87
+                                    + t * (-0.822_152_23 + t * 0.170_872_77))))))));
     let erfc = t * poly.exp();
     let erf = 1.0 - erfc;
     (if x >= 0.0 { erf } else { -erf }) as f32
@@ -99,7 +105,11 @@ mod tests {
             (0.1, 0.112_462_9),
             (1e-3, 1.128_379e-3),
         ] {
-            assert!((erf(x) - e).abs() < 3e-7 * e.abs().max(1e-2), "erf({x}) = {} vs {e}", erf(x));
+            assert!(
+                (erf(x) - e).abs() < 3e-7 * e.abs().max(1e-2),
+                "erf({x}) = {} vs {e}",
+                erf(x)
+            );
         }
     }
 

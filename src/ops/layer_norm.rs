@@ -21,7 +21,12 @@ impl<'t> Var<'t> {
     /// the optional gain `g` and shift `b` (both of shape `[C]`).
     /// PyTorch's default `eps` is `1e-5`.
     #[track_caller]
-    pub fn layer_norm(self, gain: Option<Var<'t>>, shift: Option<Var<'t>>, eps: f32) -> Var<'t> {
+    pub fn layer_norm(
+        self,
+        gain: Option<Var<'t>>,
+        shift: Option<Var<'t>>,
+        eps: f32,
+    ) -> Var<'t> {
         let x = self.value();
         let c = crate::shape::last_axis("layer_norm", x.shape());
         crate::shape::check_eps("layer_norm", eps);
@@ -57,8 +62,15 @@ impl<'t> Var<'t> {
             mean.push(mu);
             rstd.push(r);
         }
-        let inputs: Vec<Var<'t>> = [Some(self), gain, shift].into_iter().flatten().collect();
-        let rule = LayerNorm { mean, rstd, has_gain: gain.is_some(), has_shift: shift.is_some(), eps };
+        let inputs: Vec<Var<'t>> =
+            [Some(self), gain, shift].into_iter().flatten().collect();
+        let rule = LayerNorm {
+            mean,
+            rstd,
+            has_gain: gain.is_some(),
+            has_shift: shift.is_some(),
+            eps,
+        };
         self.tape().push(y, &inputs, rule)
     }
 }
@@ -85,13 +97,17 @@ impl Backward for LayerNorm {
         let mut xhat = vec![0.0f32; c];
         let mut dxhat = vec![0.0f32; c];
         let rows = x[0].data().chunks_exact(c).zip(dy.data().chunks_exact(c));
-        for (row, ((x, dy), dx)) in rows.zip(dx.data_mut().chunks_exact_mut(c)).enumerate() {
+        for (row, ((x, dy), dx)) in
+            rows.zip(dx.data_mut().chunks_exact_mut(c)).enumerate()
+        {
             let (mu, r) = (self.mean[row], self.rstd[row]);
             for (h, &v) in xhat.iter_mut().zip(x) {
                 *h = (v - mu) * r;
             }
             match g {
-                Some(g) => dxhat.iter_mut().zip(dy).zip(g).for_each(|((d, &dy), &g)| *d = dy * g),
+                Some(g) => {
+                    dxhat.iter_mut().zip(dy).zip(g).for_each(|((d, &dy), &g)| *d = dy * g)
+                }
                 None => dxhat.copy_from_slice(dy),
             }
             let mean_d = kernels::sum(&dxhat) / c as f32; // mean(dx̂)
@@ -127,7 +143,10 @@ mod tests {
     #[test]
     fn rows_come_out_with_mean_zero_and_unit_variance() {
         let tape = Tape::new();
-        let x = tape.leaf(Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0, 10.0, 20.0, 30.0, 40.0], [2, 4]));
+        let x = tape.leaf(Tensor::from_vec(
+            vec![1.0, 2.0, 3.0, 4.0, 10.0, 20.0, 30.0, 40.0],
+            [2, 4],
+        ));
         // A tiny eps (it must be positive) leaves the variance at 1 within f32 rounding.
         let y = x.layer_norm(None, None, 1e-12).value();
         for row in y.data().chunks_exact(4) {

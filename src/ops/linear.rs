@@ -59,7 +59,8 @@ impl<'t> Var<'t> {
         let mut dims = xs.dims().to_vec();
         *dims.last_mut().expect("rank >= 2") = out;
         // [..., out]; the product overwrites it unless there is nothing to sum.
-        let mut y = if inp > 0 { Tensor::for_overwrite(dims) } else { Tensor::zeros(dims) };
+        let mut y =
+            if inp > 0 { Tensor::for_overwrite(dims) } else { Tensor::zeros(dims) };
         if rows * out > 0 {
             kernels::matmul_nt(x.data(), w.data(), y.data_mut(), rows, inp, out);
             let b = bias.map(|b| b.value());
@@ -104,7 +105,11 @@ impl Backward for Linear {
         };
         let product = rows * inp * out > 0; // else an empty sum: zeros
         let fresh = |s: &crate::Shape| {
-            if product { Tensor::for_overwrite(s.clone()) } else { Tensor::zeros(s.clone()) }
+            if product {
+                Tensor::for_overwrite(s.clone())
+            } else {
+                Tensor::zeros(s.clone())
+            }
         };
         let (mut dx, mut dw) = (fresh(xv.shape()), fresh(w.shape()));
         if product {
@@ -142,7 +147,8 @@ mod tests {
         for relu in [false, true] {
             let run = |fused: bool| {
                 let tape = Tape::new();
-                let (x, w, b) = (tape.leaf(xv.clone()), tape.leaf(wv.clone()), tape.leaf(bv.clone()));
+                let (x, w, b) =
+                    (tape.leaf(xv.clone()), tape.leaf(wv.clone()), tape.leaf(bv.clone()));
                 let y = match (fused, relu) {
                     (true, false) => x.linear(w, Some(b)),
                     (true, true) => x.linear_relu(w, Some(b)),
@@ -156,14 +162,22 @@ mod tests {
             // The two sides sum the same products in different orders (a
             // dot product against an i-k-j loop); with sums of at most 6
             // terms of size ~1, f32 rounding differs by well under 1e-5.
-            for ((what, f), c) in ["y", "dx", "dW", "db"].iter().zip(&fused).zip(&composed) {
-                assert!(f.max_abs_diff(c) < 1e-5, "{what} differs by {}, relu = {relu}", f.max_abs_diff(c));
+            for ((what, f), c) in
+                ["y", "dx", "dW", "db"].iter().zip(&fused).zip(&composed)
+            {
+                assert!(
+                    f.max_abs_diff(c) < 1e-5,
+                    "{what} differs by {}, relu = {relu}",
+                    f.max_abs_diff(c)
+                );
             }
         }
     }
 
     #[test]
-    #[should_panic(expected = "linear: input of shape [2, 3] does not fit a weight of shape [5, 4]")]
+    #[should_panic(
+        expected = "linear: input of shape [2, 3] does not fit a weight of shape [5, 4]"
+    )]
     fn a_weight_that_does_not_fit_the_input_panics_with_both_shapes() {
         let tape = Tape::new();
         let x = tape.leaf(Tensor::zeros([2, 3]));

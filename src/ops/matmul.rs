@@ -25,7 +25,8 @@ impl<'t> Var<'t> {
     /// right-hand matrix.
     #[track_caller]
     pub fn matmul(self, other: Var<'t>) -> Var<'t> {
-        let dims = MatmulDims::of("matmul", self.value().shape(), other.value().shape(), false);
+        let dims =
+            MatmulDims::of("matmul", self.value().shape(), other.value().shape(), false);
         self.record_matmul(other, dims)
     }
 
@@ -34,7 +35,8 @@ impl<'t> Var<'t> {
     /// attention scores `Q Kᵀ` are this product.
     #[track_caller]
     pub fn matmul_t(self, other: Var<'t>) -> Var<'t> {
-        let dims = MatmulDims::of("matmul_t", self.value().shape(), other.value().shape(), true);
+        let dims =
+            MatmulDims::of("matmul_t", self.value().shape(), other.value().shape(), true);
         self.record_matmul(other, dims)
     }
 
@@ -42,7 +44,8 @@ impl<'t> Var<'t> {
     fn record_matmul(self, other: Var<'t>, dims: MatmulDims) -> Var<'t> {
         let (a, b) = (self.value(), other.value());
         let shape = dims.out_shape(a.shape());
-        let mut y = if dims.k > 0 { Tensor::for_overwrite(shape) } else { Tensor::zeros(shape) };
+        let mut y =
+            if dims.k > 0 { Tensor::for_overwrite(shape) } else { Tensor::zeros(shape) };
         // Y = A B (or A Bᵀ), one product per batch entry.
         let (a, b) = (dims.lhs(a.data()), dims.rhs(b.data()));
         kernels::matmul_batched(a, if dims.rhs_t { b.t() } else { b }, y.data_mut());
@@ -66,9 +69,15 @@ impl Backward for MatMul {
             return vec![Tensor::zeros(x[0].shape()), Tensor::zeros(x[1].shape())];
         }
         // Every element of both is written below.
-        let (mut da, mut db) =
-            (Tensor::for_overwrite(x[0].shape().clone()), Tensor::for_overwrite(x[1].shape().clone()));
-        let (a, b, dy) = (self.dims.lhs(x[0].data()), self.dims.rhs(x[1].data()), self.dims.out(dy.data()));
+        let (mut da, mut db) = (
+            Tensor::for_overwrite(x[0].shape().clone()),
+            Tensor::for_overwrite(x[1].shape().clone()),
+        );
+        let (a, b, dy) = (
+            self.dims.lhs(x[0].data()),
+            self.dims.rhs(x[1].data()),
+            self.dims.out(dy.data()),
+        );
         if rhs_t {
             // Y = A Bᵀ with B [N, K]: dA = dY B, dB = dYᵀ A.
             kernels::matmul_batched(dy, b, da.data_mut());
@@ -156,7 +165,11 @@ impl MatmulDims {
     /// B as it is stored: a batch of `[K, N]` matrices, or of `[N, K]` for `matmul_t`.
     fn rhs<'a>(&self, b: &'a [f32]) -> Batch<'a> {
         let count = self.count_and_rows().0;
-        if self.rhs_t { Batch::new(b, count, self.n, self.k) } else { Batch::new(b, count, self.k, self.n) }
+        if self.rhs_t {
+            Batch::new(b, count, self.n, self.k)
+        } else {
+            Batch::new(b, count, self.k, self.n)
+        }
     }
 
     /// Y (or dY) as a batch of `[M, N]` matrices.

@@ -77,7 +77,9 @@ mod sum;
 mod tanh;
 mod transpose;
 
-pub use attention::{scaled_dot_product_attention, scaled_dot_product_attention_with_weights};
+pub use attention::{
+    scaled_dot_product_attention, scaled_dot_product_attention_with_weights,
+};
 pub use gelu::erf;
 
 // ANCHOR: elementwise
@@ -96,7 +98,9 @@ impl<D: Fn(f32, f32) -> f32> Backward for Elementwise<D> {
 
     fn backward(&self, x: &[&Tensor], y: &Tensor, dy: &Tensor) -> Vec<Tensor> {
         let mut dx = Tensor::zeros(dy.shape());
-        for (((d, &x), &y), &g) in dx.data_mut().iter_mut().zip(x[0].data()).zip(y.data()).zip(dy.data()) {
+        for (((d, &x), &y), &g) in
+            dx.data_mut().iter_mut().zip(x[0].data()).zip(y.data()).zip(dy.data())
+        {
             *d = g * (self.df)(x, y);
         }
         vec![dx]

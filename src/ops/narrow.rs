@@ -26,7 +26,8 @@ impl<'t> Var<'t> {
         let (outer, _, inner) = x.shape().split_at_axis(axis);
         let mut y = Tensor::zeros(x.shape().with_axis(axis, len));
         for o in 0..outer {
-            let src = &x.data()[(o * size + start) * inner..(o * size + start + len) * inner];
+            let src =
+                &x.data()[(o * size + start) * inner..(o * size + start + len) * inner];
             y.data_mut()[o * len * inner..(o + 1) * len * inner].copy_from_slice(src);
         }
         self.tape().push(y, &[self], Narrow { axis, start, len })
@@ -44,7 +45,9 @@ impl<'t> Var<'t> {
                 "split: sizes {sizes:?} add up to {total}, but axis {axis} of shape {shape} has size {}\n  \
                  the pieces must cover the axis exactly (pieces would have shapes {})",
                 shape.dims()[axis],
-                crate::shape::describe(&sizes.iter().map(|&s| shape.with_axis(axis, s)).collect::<Vec<_>>())
+                crate::shape::describe(
+                    &sizes.iter().map(|&s| shape.with_axis(axis, s)).collect::<Vec<_>>()
+                )
             );
         }
         let mut start = 0;
@@ -76,7 +79,8 @@ impl Backward for Narrow {
         let mut dx = Tensor::zeros(x[0].shape());
         for o in 0..outer {
             let src = &dy.data()[o * len * inner..(o + 1) * len * inner];
-            dx.data_mut()[(o * size + start) * inner..(o * size + start + len) * inner].copy_from_slice(src);
+            dx.data_mut()[(o * size + start) * inner..(o * size + start + len) * inner]
+                .copy_from_slice(src);
         }
         vec![dx]
     }

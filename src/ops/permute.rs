@@ -70,9 +70,13 @@ fn permute_tensor(x: &Tensor, perm: &[usize]) -> Tensor {
     if rank >= 2 && perm[rank - 1] == rank - 1 && run > 0 {
         // The last axis stays last (as in attention's head split): copy
         // whole contiguous rows, walking only the outer axes.
-        kernels::for_each_strided(&out_dims[..rank - 1], &steps[..rank - 1], |out, at| {
-            dst[out * run..(out + 1) * run].copy_from_slice(&src[at..at + run]);
-        });
+        kernels::for_each_strided(
+            &out_dims[..rank - 1],
+            &steps[..rank - 1],
+            |out, at| {
+                dst[out * run..(out + 1) * run].copy_from_slice(&src[at..at + run]);
+            },
+        );
     } else {
         kernels::for_each_strided(&out_dims, &steps, |out, at| dst[out] = src[at]);
     }
@@ -86,7 +90,8 @@ mod tests {
     #[test]
     fn permute_moves_elements_to_their_new_index() {
         let tape = Tape::new();
-        let x = tape.leaf(Tensor::from_vec((0..24).map(|v| v as f32).collect(), [2, 3, 4]));
+        let x =
+            tape.leaf(Tensor::from_vec((0..24).map(|v| v as f32).collect(), [2, 3, 4]));
         let y = x.permute(&[2, 0, 1]);
         assert_eq!(y.shape().dims(), &[4, 2, 3]);
         assert_eq!(y.value().get(&[3, 1, 2]), x.value().get(&[1, 2, 3]));

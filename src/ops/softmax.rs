@@ -73,7 +73,8 @@ mod tests {
     #[test]
     fn rows_sum_to_one_even_for_huge_logits() {
         let tape = Tape::new();
-        let x = tape.leaf(Tensor::from_vec(vec![1000.0, 1000.0, 0.0, f32::NEG_INFINITY], [2, 2]));
+        let x = tape
+            .leaf(Tensor::from_vec(vec![1000.0, 1000.0, 0.0, f32::NEG_INFINITY], [2, 2]));
         let y = x.softmax().value();
         assert_eq!(y.data(), &[0.5, 0.5, 1.0, 0.0]);
     }

@@ -25,7 +25,11 @@ impl<'t> Var<'t> {
         let (outer, size, inner) = x.shape().split_at_axis(axis);
         let mut y = Tensor::zeros(x.shape().remove_axis(axis));
         kernels::sum_axis(x.data(), y.data_mut(), outer, size, inner);
-        self.tape().push(y, &[self], Sum { axis: Some(axis), split: (outer, size, inner) })
+        self.tape().push(
+            y,
+            &[self],
+            Sum { axis: Some(axis), split: (outer, size, inner) },
+        )
     }
 }
 

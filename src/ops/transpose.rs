@@ -13,7 +13,10 @@ impl<'t> Var<'t> {
     pub fn transpose(self) -> Var<'t> {
         let x = self.value();
         if x.shape().rank() < 2 {
-            panic!("transpose: needs at least 2 axes, got shape {}\n  reshape to [1, N] first", x.shape());
+            panic!(
+                "transpose: needs at least 2 axes, got shape {}\n  reshape to [1, N] first",
+                x.shape()
+            );
         }
         let y = transpose_last2(&x);
         self.tape().push(y, &[self], Transpose)
@@ -40,7 +43,9 @@ pub(crate) fn transpose_last2(x: &Tensor) -> Tensor {
     dims.swap(rank - 2, rank - 1);
     let mut y = Tensor::zeros(dims);
     if m * n > 0 {
-        for (src, dst) in x.data().chunks_exact(m * n).zip(y.data_mut().chunks_exact_mut(m * n)) {
+        for (src, dst) in
+            x.data().chunks_exact(m * n).zip(y.data_mut().chunks_exact_mut(m * n))
+        {
             kernels::transpose(src, dst, m, n);
         }
     }
@@ -54,7 +59,8 @@ mod tests {
     #[test]
     fn transposing_twice_is_the_identity() {
         let tape = Tape::new();
-        let x = tape.leaf(Tensor::from_vec((0..12).map(|v| v as f32).collect(), [2, 2, 3]));
+        let x =
+            tape.leaf(Tensor::from_vec((0..12).map(|v| v as f32).collect(), [2, 2, 3]));
         let y = x.transpose();
         assert_eq!(y.shape().dims(), &[2, 3, 2]);
         assert_eq!(y.value().get(&[1, 2, 0]), x.value().get(&[1, 0, 2]));

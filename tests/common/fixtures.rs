@@ -18,11 +18,19 @@ pub struct Fixture {
 impl Fixture {
     /// Loads `tests/fixtures/<name>.safetensors`.
     pub fn load(name: &str) -> Fixture {
-        let path = format!("{}/tests/fixtures/{name}.safetensors", env!("CARGO_MANIFEST_DIR"));
-        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
-        let file = SafeTensors::deserialize(&bytes).unwrap_or_else(|e| panic!("{path} is damaged: {e:?}"));
-        let (_, header) = SafeTensors::read_metadata(&bytes).expect("header was just parsed");
-        let meta = header.metadata().clone().map(|m| m.into_iter().collect()).unwrap_or_default();
+        let path =
+            format!("{}/tests/fixtures/{name}.safetensors", env!("CARGO_MANIFEST_DIR"));
+        let bytes =
+            std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
+        let file = SafeTensors::deserialize(&bytes)
+            .unwrap_or_else(|e| panic!("{path} is damaged: {e:?}"));
+        let (_, header) =
+            SafeTensors::read_metadata(&bytes).expect("header was just parsed");
+        let meta = header
+            .metadata()
+            .clone()
+            .map(|m| m.into_iter().collect())
+            .unwrap_or_default();
         let (mut floats, mut ints) = (BTreeMap::new(), BTreeMap::new());
         for (key, view) in file.tensors() {
             let shape = view.shape().to_vec();
@@ -43,7 +51,9 @@ impl Fixture {
                         .collect();
                     ints.insert(key, data);
                 }
-                other => panic!("{path}: tensor {key} has dtype {other:?}; fixtures hold F32 and I64"),
+                other => panic!(
+                    "{path}: tensor {key} has dtype {other:?}; fixtures hold F32 and I64"
+                ),
             }
         }
         Fixture { name: name.to_string(), floats, ints, meta }
@@ -52,20 +62,29 @@ impl Fixture {
     /// An f32 tensor by name.
     #[track_caller]
     pub fn t(&self, key: &str) -> Tensor {
-        self.floats.get(key).cloned().unwrap_or_else(|| panic!("fixture {}: no tensor {key}", self.name))
+        self.floats
+            .get(key)
+            .cloned()
+            .unwrap_or_else(|| panic!("fixture {}: no tensor {key}", self.name))
     }
 
     /// An int64 tensor by name, as indices.
     #[track_caller]
     pub fn indices(&self, key: &str) -> Vec<usize> {
-        let v = self.ints.get(key).unwrap_or_else(|| panic!("fixture {}: no int tensor {key}", self.name));
+        let v = self
+            .ints
+            .get(key)
+            .unwrap_or_else(|| panic!("fixture {}: no int tensor {key}", self.name));
         v.iter().map(|&i| usize::try_from(i).expect("non-negative index")).collect()
     }
 
     /// Names of the tensors under a prefix, with the prefix removed
     /// (`params_named("param.")` gives the state_dict keys).
     pub fn names_under(&self, prefix: &str) -> Vec<String> {
-        self.floats.keys().filter_map(|k| k.strip_prefix(prefix).map(str::to_string)).collect()
+        self.floats
+            .keys()
+            .filter_map(|k| k.strip_prefix(prefix).map(str::to_string))
+            .collect()
     }
 
     /// A metadata entry.

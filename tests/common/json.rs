@@ -41,7 +41,9 @@ struct Parser<'a> {
 
 impl Parser<'_> {
     fn ws(&mut self) {
-        while self.i < self.s.len() && matches!(self.s[self.i], b' ' | b'\n' | b'\r' | b'\t') {
+        while self.i < self.s.len()
+            && matches!(self.s[self.i], b' ' | b'\n' | b'\r' | b'\t')
+        {
             self.i += 1;
         }
     }
@@ -79,7 +81,12 @@ impl Parser<'_> {
                             self.i += 1;
                             return Ok(Json::Obj(fields));
                         }
-                        _ => return Err(format!("expected ',' or '}}' at byte {}", self.i)),
+                        _ => {
+                            return Err(format!(
+                                "expected ',' or '}}' at byte {}",
+                                self.i
+                            ));
+                        }
                     }
                 }
             }
@@ -100,7 +107,12 @@ impl Parser<'_> {
                             self.i += 1;
                             return Ok(Json::Arr(items));
                         }
-                        _ => return Err(format!("expected ',' or ']' at byte {}", self.i)),
+                        _ => {
+                            return Err(format!(
+                                "expected ',' or ']' at byte {}",
+                                self.i
+                            ));
+                        }
                     }
                 }
             }
@@ -133,7 +145,9 @@ impl Parser<'_> {
                 None => return Err("unterminated string".into()),
                 Some(b'"') => {
                     self.i += 1;
-                    return String::from_utf8(out).map(Json::Str).map_err(|e| e.to_string());
+                    return String::from_utf8(out)
+                        .map(Json::Str)
+                        .map_err(|e| e.to_string());
                 }
                 Some(b'\\') => {
                     let esc = *self.s.get(self.i + 1).ok_or("bad escape")?;
@@ -146,9 +160,12 @@ impl Parser<'_> {
                         b'b' => out.push(8),
                         b'f' => out.push(12),
                         b'u' => {
-                            let hex = std::str::from_utf8(self.s.get(self.i..self.i + 4).ok_or("bad \\u")?)
+                            let hex = std::str::from_utf8(
+                                self.s.get(self.i..self.i + 4).ok_or("bad \\u")?,
+                            )
+                            .map_err(|e| e.to_string())?;
+                            let code = u32::from_str_radix(hex, 16)
                                 .map_err(|e| e.to_string())?;
-                            let code = u32::from_str_radix(hex, 16).map_err(|e| e.to_string())?;
                             let c = char::from_u32(code).ok_or("bad \\u code point")?;
                             out.extend_from_slice(c.to_string().as_bytes());
                             self.i += 4;
@@ -157,7 +174,10 @@ impl Parser<'_> {
                     }
                 }
                 Some(&c) if c < 0x20 => {
-                    return Err(format!("control character in string at byte {}", self.i));
+                    return Err(format!(
+                        "control character in string at byte {}",
+                        self.i
+                    ));
                 }
                 Some(&c) => {
                     out.push(c);
@@ -174,12 +194,15 @@ impl Parser<'_> {
         {
             self.i += 1;
         }
-        let text = std::str::from_utf8(&self.s[start..self.i]).map_err(|e| e.to_string())?;
+        let text =
+            std::str::from_utf8(&self.s[start..self.i]).map_err(|e| e.to_string())?;
         // JSON forbids leading zeros, a bare '.', and a trailing '.'.
         let digits = text.trim_start_matches('-');
-        let leading_zero =
-            digits.len() > 1 && digits.starts_with('0') && digits.as_bytes()[1].is_ascii_digit();
-        let bad_point = digits.starts_with('.') || text.ends_with('.') || text.contains(".e");
+        let leading_zero = digits.len() > 1
+            && digits.starts_with('0')
+            && digits.as_bytes()[1].is_ascii_digit();
+        let bad_point =
+            digits.starts_with('.') || text.ends_with('.') || text.contains(".e");
         let ok = !digits.is_empty() && !leading_zero && !bad_point;
         match (ok, text.parse::<f64>()) {
             (true, Ok(v)) => Ok(Json::Num(v)),

@@ -28,14 +28,20 @@ pub fn proptest_config(cases: u32, file: &'static str) -> Config {
 /// Runs `f`, which must panic, and returns its panic message.
 #[track_caller]
 pub fn panic_message(f: impl FnOnce()) -> String {
-    let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).expect_err("expected a panic");
-    err.downcast_ref::<String>().cloned().unwrap_or_else(|| err.downcast_ref::<&str>().unwrap().to_string())
+    let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        .expect_err("expected a panic");
+    err.downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_else(|| err.downcast_ref::<&str>().unwrap().to_string())
 }
 
 /// Runs `gradcheck` and turns a failure into a test failure carrying the
 /// checker's full message (op, element, expected and received values).
 #[track_caller]
-pub fn assert_gradcheck(f: impl for<'t, 's> Fn(&'t Tape, &'s [Var<'t>]) -> Var<'t>, inputs: &[Tensor]) {
+pub fn assert_gradcheck(
+    f: impl for<'t, 's> Fn(&'t Tape, &'s [Var<'t>]) -> Var<'t>,
+    inputs: &[Tensor],
+) {
     if let Err(e) = gradcheck_with(f, inputs, &GradcheckOptions::default()) {
         panic!("{e}");
     }
@@ -48,7 +54,11 @@ pub fn assert_close(a: &Tensor, b: &Tensor, rtol: f32, atol: f32, what: &str) {
     assert_eq!(a.shape(), b.shape(), "{what}: shapes differ");
     for (i, (&x, &y)) in a.data().iter().zip(b.data()).enumerate() {
         let tol = atol + rtol * y.abs();
-        assert!((x - y).abs() <= tol, "{what}: element {i}: {x} vs {y} (|diff| {} > {tol})", (x - y).abs());
+        assert!(
+            (x - y).abs() <= tol,
+            "{what}: element {i}: {x} vs {y} (|diff| {} > {tol})",
+            (x - y).abs()
+        );
     }
 }
 
@@ -82,7 +92,8 @@ pub enum Branch {
     Attention,
 }
 
-pub const BRANCHES: [Branch; 4] = [Branch::Linear, Branch::Mlp, Branch::NormLinear, Branch::Attention];
+pub const BRANCHES: [Branch; 4] =
+    [Branch::Linear, Branch::Mlp, Branch::NormLinear, Branch::Attention];
 
 /// The parameters of a branch for features of width `d` (hidden width `h`
 /// for the MLP), as plain tensors.
@@ -94,7 +105,12 @@ pub struct BranchParams {
 
 impl BranchParams {
     /// Random parameters, scaled like a 1/√fan-in initialisation.
-    pub fn random(kind: Branch, d: usize, h: usize, rng: &mut resgrad::Rng) -> BranchParams {
+    pub fn random(
+        kind: Branch,
+        d: usize,
+        h: usize,
+        rng: &mut resgrad::Rng,
+    ) -> BranchParams {
         let w = |rows: usize, cols: usize, rng: &mut resgrad::Rng| {
             Tensor::normal([rows, cols], 0.0, 1.0 / (rows as f32).sqrt(), rng)
         };
@@ -108,7 +124,9 @@ impl BranchParams {
                 w(d, d, rng),
                 b(d, rng),
             ],
-            Branch::Attention => vec![w(d, 3 * d, rng), b(3 * d, rng), w(d, d, rng), b(d, rng)],
+            Branch::Attention => {
+                vec![w(d, 3 * d, rng), b(3 * d, rng), w(d, d, rng), b(d, rng)]
+            }
         };
         BranchParams { kind, tensors }
     }
@@ -127,16 +145,21 @@ impl BranchParams {
     /// differentiate with respect to x only).
     pub fn apply<'t>(&self, x: Var<'t>) -> Var<'t> {
         let tape = x.tape();
-        let p: Vec<Var<'t>> = self.tensors.iter().map(|t| tape.constant(t.clone())).collect();
+        let p: Vec<Var<'t>> =
+            self.tensors.iter().map(|t| tape.constant(t.clone())).collect();
         match self.kind {
             Branch::Linear => linear(x, p[0], p[1]),
             Branch::Mlp => linear(linear(x, p[0], p[1]).relu(), p[2], p[3]),
-            Branch::NormLinear => linear(x.layer_norm(Some(p[0]), Some(p[1]), 1e-5), p[2], p[3]),
+            Branch::NormLinear => {
+                linear(x.layer_norm(Some(p[0]), Some(p[1]), 1e-5), p[2], p[3])
+            }
             Branch::Attention => {
                 let d = x.shape().last();
                 let qkv = linear(x, p[0], p[1]); // [T, 3d]
                 let parts = qkv.split(&[d, d, d], 1); // 3 x [T, d]
-                let y = resgrad::ops::scaled_dot_product_attention(parts[0], parts[1], parts[2], false);
+                let y = resgrad::ops::scaled_dot_product_attention(
+                    parts[0], parts[1], parts[2], false,
+                );
                 linear(y, p[2], p[3])
             }
         }

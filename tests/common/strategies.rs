@@ -31,7 +31,10 @@ pub fn any_tensor(max_rank: usize, max_dim: usize) -> impl Strategy<Value = Tens
 }
 
 /// Two tensors of one random shape.
-pub fn tensor_pair(max_rank: usize, max_dim: usize) -> impl Strategy<Value = (Tensor, Tensor)> {
+pub fn tensor_pair(
+    max_rank: usize,
+    max_dim: usize,
+) -> impl Strategy<Value = (Tensor, Tensor)> {
     dims(max_rank, max_dim).prop_flat_map(|d| (tensor(d.clone()), tensor(d)))
 }
 
@@ -41,7 +44,10 @@ pub fn tensor_pair(max_rank: usize, max_dim: usize) -> impl Strategy<Value = (Te
 pub fn away_from_zero(shape: Vec<usize>, margin: f32) -> impl Strategy<Value = Tensor> {
     let n = shape.iter().product::<usize>();
     prop::collection::vec((margin..2.0f32, any::<bool>()), n).prop_map(move |v| {
-        Tensor::from_vec(v.into_iter().map(|(m, neg)| if neg { -m } else { m }).collect(), shape.clone())
+        Tensor::from_vec(
+            v.into_iter().map(|(m, neg)| if neg { -m } else { m }).collect(),
+            shape.clone(),
+        )
     })
 }
 
@@ -51,7 +57,11 @@ pub fn away_from_zero(shape: Vec<usize>, margin: f32) -> impl Strategy<Value = T
 /// Near-constant rows make 1/σ huge and the check meaningless.
 pub fn rows_with_spread(rows: usize, cols: usize) -> impl Strategy<Value = Tensor> {
     prop::collection::vec(-0.3f32..0.3, rows * cols).prop_map(move |noise| {
-        let data = noise.iter().enumerate().map(|(i, e)| (i % cols) as f32 - cols as f32 / 2.0 + e).collect();
+        let data = noise
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (i % cols) as f32 - cols as f32 / 2.0 + e)
+            .collect();
         Tensor::from_vec(data, [rows, cols])
     })
 }

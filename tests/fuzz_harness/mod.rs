@@ -41,7 +41,8 @@ pub fn loader(data: &[u8]) {
         for (name, value) in tensors {
             store.add(name.clone(), value.clone());
         }
-        let again = read_tensors(&store.to_safetensors_bytes()).expect("a file resgrad wrote reads back");
+        let again = read_tensors(&store.to_safetensors_bytes())
+            .expect("a file resgrad wrote reads back");
         assert_eq!(
             fingerprint(tensors.iter().map(|(n, t)| (n, t))),
             fingerprint(again.iter().map(|(n, t)| (n, t)))
@@ -54,7 +55,8 @@ pub fn loader(data: &[u8]) {
     let before = fingerprint(params.iter().map(|(_, p)| (&p.name, &*p.value)));
     match params.load_safetensors_bytes(data) {
         Ok(()) => {
-            let tensors = tensors.expect("a file that loads into a model also reads as tensors");
+            let tensors =
+                tensors.expect("a file that loads into a model also reads as tensors");
             let loaded = fingerprint(params.iter().map(|(_, p)| (&p.name, &*p.value)));
             assert_eq!(
                 loaded,
@@ -86,7 +88,13 @@ fn fingerprint<'a>(
     entries: impl Iterator<Item = (&'a String, &'a Tensor)>,
 ) -> Vec<(String, Vec<usize>, Vec<u32>)> {
     let mut all: Vec<_> = entries
-        .map(|(name, t)| (name.clone(), t.dims().to_vec(), t.data().iter().map(|v| v.to_bits()).collect()))
+        .map(|(name, t)| {
+            (
+                name.clone(),
+                t.dims().to_vec(),
+                t.data().iter().map(|v| v.to_bits()).collect(),
+            )
+        })
         .collect();
     all.sort();
     all
@@ -264,7 +272,11 @@ impl Program {
     /// tensor it reduces.
     fn checked_output<'t>(&self, leaves: &[Var<'t>]) -> Var<'t> {
         let (loss, slots) = self.run(leaves);
-        if matches!(self.loss, Loss::Sum | Loss::Mean) { slots[self.output] } else { loss }
+        if matches!(self.loss, Loss::Sum | Loss::Mean) {
+            slots[self.output]
+        } else {
+            loss
+        }
     }
 
     /// Builds a valid program from arbitrary bytes. The program is run as it
@@ -332,7 +344,8 @@ impl<'t> Decoder<'_, 't> {
 
     /// An earlier result with exactly these dims, or a new input.
     fn operand(&mut self, dims: &[usize]) -> usize {
-        let same: Vec<usize> = (0..self.slots.len()).filter(|&i| self.shape(i).dims() == dims).collect();
+        let same: Vec<usize> =
+            (0..self.slots.len()).filter(|&i| self.shape(i).dims() == dims).collect();
         let pick = self.r.below(same.len() + 1);
         if pick < same.len() { same[pick] } else { self.new_leaf(dims) }
     }
@@ -358,7 +371,9 @@ impl<'t> Decoder<'_, 't> {
             6 if rank >= 1 => Step::Unary(Unary::LogSoftmax, x),
             7 => Step::Unary(Unary::LogSquare, x),
             8 if rank >= 2 => Step::Unary(Unary::Transpose, x),
-            9 if rank >= 2 && dims[rank - 1] == dims[rank - 2] => Step::Unary(Unary::CausalSoftmax, x),
+            9 if rank >= 2 && dims[rank - 1] == dims[rank - 2] => {
+                Step::Unary(Unary::CausalSoftmax, x)
+            }
             10 => Step::Add(x, self.operand(&dims)),
             11 => Step::Sub(x, self.operand(&dims)),
             12 => Step::Mul(x, self.operand(&dims)),
@@ -370,8 +385,11 @@ impl<'t> Decoder<'_, 't> {
                 let transposed = op % 27 == 16;
                 let mat = if transposed { [n, k] } else { [k, n] };
                 // One shared matrix, or one per batch entry.
-                let other: Vec<usize> =
-                    if self.r.below(2) == 0 { mat.to_vec() } else { [&dims[..rank - 2], &mat[..]].concat() };
+                let other: Vec<usize> = if self.r.below(2) == 0 {
+                    mat.to_vec()
+                } else {
+                    [&dims[..rank - 2], &mat[..]].concat()
+                };
                 if numel / k * n > MAX_NUMEL {
                     return;
                 }
@@ -385,20 +403,27 @@ impl<'t> Decoder<'_, 't> {
                 }
                 let relu = self.r.below(2) == 0;
                 let w = self.operand(&[n, k]);
-                let b = if self.r.below(2) == 0 { Some(self.operand(&[n])) } else { None };
+                let b =
+                    if self.r.below(2) == 0 { Some(self.operand(&[n])) } else { None };
                 self.smooth &= !relu;
                 Step::Linear { x, w, b, relu }
             }
             18 if rank >= 1 => {
                 let c = dims[rank - 1];
-                let gain = if self.r.below(2) == 0 { Some(self.operand(&[c])) } else { None };
-                let shift = if self.r.below(2) == 0 { Some(self.operand(&[c])) } else { None };
+                let gain =
+                    if self.r.below(2) == 0 { Some(self.operand(&[c])) } else { None };
+                let shift =
+                    if self.r.below(2) == 0 { Some(self.operand(&[c])) } else { None };
                 Step::LayerNorm { x, gain, shift }
             }
             19 if rank >= 1 => Step::AddBias(x, self.operand(&[dims[rank - 1]])),
             20 if rank >= 1 => {
                 let axis = self.r.below(rank);
-                if self.r.below(2) == 0 { Step::SumAxis(x, axis) } else { Step::MeanAxis(x, axis) }
+                if self.r.below(2) == 0 {
+                    Step::SumAxis(x, axis)
+                } else {
+                    Step::MeanAxis(x, axis)
+                }
             }
             21 if rank >= 1 => {
                 let axis = self.r.below(rank);
@@ -408,7 +433,12 @@ impl<'t> Decoder<'_, 't> {
                     let len = 1 + self.r.below(n - start);
                     Step::Narrow { x, axis, start, len }
                 } else {
-                    Step::Split { x, axis, first: 1 + self.r.below(n - 1), pick: self.r.below(2) }
+                    Step::Split {
+                        x,
+                        axis,
+                        first: 1 + self.r.below(n - 1),
+                        pick: self.r.below(2),
+                    }
                 }
             }
             22 if rank >= 1 => {
@@ -443,7 +473,8 @@ impl<'t> Decoder<'_, 't> {
             }
             25 => {
                 let lead = 1 + self.r.below(3);
-                let mut new: Vec<usize> = std::iter::once(lead).chain(dims.iter().copied()).collect();
+                let mut new: Vec<usize> =
+                    std::iter::once(lead).chain(dims.iter().copied()).collect();
                 // Stretch one axis of length 1, if there is one.
                 if let Some(i) = new.iter().skip(1).position(|&n| n == 1) {
                     new[i + 1] = 1 + self.r.below(3);
@@ -454,7 +485,8 @@ impl<'t> Decoder<'_, 't> {
                 Step::BroadcastTo(x, new)
             }
             26 if rank == 2 && self.r.below(2) == 0 => {
-                let ids = (0..1 + self.r.below(4)).map(|_| self.r.below(dims[0])).collect();
+                let ids =
+                    (0..1 + self.r.below(4)).map(|_| self.r.below(dims[0])).collect();
                 Step::GatherRows(x, ids)
             }
             26 => {
@@ -503,7 +535,8 @@ struct Run {
 fn run_bits(program: &Program, anomaly: bool) -> Run {
     let tape = Tape::new();
     tape.set_detect_anomaly(anomaly);
-    let leaves: Vec<Var<'_>> = program.inputs.iter().map(|x| tape.leaf(x.clone())).collect();
+    let leaves: Vec<Var<'_>> =
+        program.inputs.iter().map(|x| tape.leaf(x.clone())).collect();
     let (loss, slots) = program.run(&leaves);
     let grads = tape.backward(loss);
     let mut finite = true;
@@ -516,7 +549,12 @@ fn run_bits(program: &Program, anomaly: bool) -> Run {
         // The sweep already refuses a rule's gradient of the wrong shape;
         // this checks what reaches the caller, after the sums.
         if let Some(g) = grads.get(*v) {
-            assert_eq!(g.shape(), value.shape(), "the gradient of #{} has the wrong shape\n{tape}", v.id());
+            assert_eq!(
+                g.shape(),
+                value.shape(),
+                "the gradient of #{} has the wrong shape\n{tape}",
+                v.id()
+            );
         }
     }
     for id in 0..tape.len() {
@@ -532,13 +570,19 @@ fn run_bits(program: &Program, anomaly: bool) -> Run {
             for row in value.data().chunks(value.shape().last()) {
                 let n = row.len() as f64;
                 let mean = row.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
-                let var = row.iter().map(|&v| (f64::from(v) - mean).powi(2)).sum::<f64>() / n;
-                narrowest_norm = narrowest_norm.min((var + f64::from(LN_EPS)).sqrt() as f32);
+                let var =
+                    row.iter().map(|&v| (f64::from(v) - mean).powi(2)).sum::<f64>() / n;
+                narrowest_norm =
+                    narrowest_norm.min((var + f64::from(LN_EPS)).sqrt() as f32);
             }
         }
     }
     let listing = tape.to_string();
-    assert_eq!(listing.lines().count(), tape.len(), "the listing has one line per node:\n{listing}");
+    assert_eq!(
+        listing.lines().count(),
+        tape.len(),
+        "the listing has one line per node:\n{listing}"
+    );
     Run {
         loss: loss.value().data().iter().map(|x| x.to_bits()).collect(),
         grads: bits,
@@ -556,7 +600,10 @@ pub fn ops(data: &[u8]) {
 
     // The same program gives the same bits.
     let again = run_bits(&program, false);
-    assert!(first.loss == again.loss && first.grads == again.grads, "a second run differs\n{program:#?}");
+    assert!(
+        first.loss == again.loss && first.grads == again.grads,
+        "a second run differs\n{program:#?}"
+    );
 
     // Anomaly mode is silent exactly when every step's result and every
     // gradient is finite. (The causal mask's intended −∞ is inside a step,
@@ -574,7 +621,11 @@ pub fn ops(data: &[u8]) {
         }
         (false, Ok(_)) => panic!("anomaly mode missed a non-finite value\n{program:#?}"),
         (false, Err(panic)) => {
-            assert!(message(&panic).starts_with("anomaly"), "{}\n{program:#?}", message(&panic))
+            assert!(
+                message(&panic).starts_with("anomaly"),
+                "{}\n{program:#?}",
+                message(&panic)
+            )
         }
     }
 
@@ -607,15 +658,26 @@ pub fn ops(data: &[u8]) {
     // A failure at the default step h = 1e-2 is retried once at 1e-3, where
     // truncation error is 100× smaller and a wrong rule is as wrong as
     // before; only programs that fail at 1e-2 reach the finer step.
-    if program.smooth && first.finite && first.largest <= 10.0 && first.narrowest_norm >= 0.02 {
+    if program.smooth
+        && first.finite
+        && first.largest <= 10.0
+        && first.narrowest_norm >= 0.02
+    {
         let check = |step: f32| {
             let opts = GradcheckOptions { step, ..GradcheckOptions::default() };
-            gradcheck_with(|_, leaves| program.checked_output(leaves), &program.inputs, &opts).err()
+            gradcheck_with(
+                |_, leaves| program.checked_output(leaves),
+                &program.inputs,
+                &opts,
+            )
+            .err()
         };
         if let Some(err) = check(1e-2)
             && let Some(again) = check(1e-3)
         {
-            panic!("gradcheck failed at h = 1e-2: {err}\nand at h = 1e-3: {again}\n{program:#?}");
+            panic!(
+                "gradcheck failed at h = 1e-2: {err}\nand at h = 1e-3: {again}\n{program:#?}"
+            );
         }
     }
 }
