@@ -856,3 +856,423 @@ fn quoted_numbers_are_found_in_prose_and_not_in_code_or_names() {
     let text = "ratio 886.8 and 1.5e-40, not f32 or 0.1 or 1e-5; 0.998.\n```text\n123.456\n```\n{{#include a.txt}} 9.999";
     assert_eq!(quoted_numbers(text), vec!["886.8", "1.5e-40", "0.998"]);
 }
+
+// Listings that fit (issue 15, item 4). A listing is measured as the book
+// renders it: the anchored region without nested marker lines, dedented by
+// the book's own preprocessor (tools/mdbook-dedent), whose function this
+// file shares.
+
+// The preprocessor's `dedent_code_blocks` is not needed here, only `dedent`.
+#[allow(dead_code)]
+#[path = "../tools/mdbook-dedent/src/dedent.rs"]
+mod dedent;
+
+/// The widest line a listing may hold, in characters: what the book's
+/// column shows at 1200 px without scrolling, and rustfmt's `max_width`.
+const MAX_WIDTH: usize = 90;
+/// The longest listing, in lines.
+const MAX_LINES: usize = 40;
+/// The longest listing marked [`WALKED_THROUGH`], in lines.
+const MAX_WALKED_LINES: usize = 60;
+/// Marks a listing of one whole function that the prose walks through,
+/// which may run to [`MAX_WALKED_LINES`].
+const WALKED_THROUGH: &str = "<!-- listing: one whole function, walked through -->";
+/// Marks a listing that stops inside an item (its braces do not balance);
+/// the prose must say that it is an excerpt.
+const EXCERPT: &str = "<!-- listing: an excerpt -->";
+
+/// One include of Rust code, as the book shows it.
+#[derive(Debug)]
+struct Listing {
+    /// Where the include is: `book/src/attention.md:315`.
+    at: String,
+    /// What it includes: `src/nn/attention.rs:mha_attend`.
+    source: String,
+    /// The lines the reader sees.
+    lines: Vec<String>,
+    /// The `<!-- listing: … -->` comments just before its code block.
+    markers: Vec<String>,
+}
+
+/// The `<!-- listing: … -->` comments that stand just before the code block
+/// holding the include on (0-based) line `index` of `lines`: blank lines and
+/// the block's other includes are skipped back to its opening fence, then
+/// blank lines, then the consecutive markers are read.
+fn listing_markers(lines: &[&str], index: usize) -> Vec<String> {
+    let mut i = index;
+    let is_include = |l: &str| l.trim().starts_with("{{#");
+    while i > 0 && (lines[i - 1].trim().is_empty() || is_include(lines[i - 1])) {
+        i -= 1;
+    }
+    if i > 0 && ["```", "~~~"].iter().any(|f| lines[i - 1].trim_start().starts_with(f)) {
+        i -= 1;
+        while i > 0 && lines[i - 1].trim().is_empty() {
+            i -= 1;
+        }
+    }
+    let mut markers = Vec::new();
+    while i > 0 && lines[i - 1].trim().starts_with("<!-- listing:") {
+        markers.push(lines[i - 1].trim().to_string());
+        i -= 1;
+    }
+    markers.reverse();
+    markers
+}
+
+/// Every anchored include of a `.rs` file in the book, rendered. Includes
+/// that `every_include_names_an_existing_file_and_a_non_empty_anchor`
+/// reports as broken are skipped here.
+fn listings() -> Vec<Listing> {
+    let root = repo_root();
+    let mut out = Vec::new();
+    for chapter in chapters() {
+        let text = std::fs::read_to_string(&chapter).expect("chapter is UTF-8");
+        let lines: Vec<&str> = text.lines().collect();
+        let shown = chapter.strip_prefix(&root).unwrap_or(&chapter).display().to_string();
+        for inc in find_includes(&text) {
+            let Selector::Anchor(anchor) = &inc.selector else { continue };
+            let target = resolve(&chapter, &inc.path);
+            if target.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let Ok(source) = std::fs::read_to_string(&target) else { continue };
+            let Ok(region) = anchored_region(&source, anchor) else { continue };
+            let file =
+                target.strip_prefix(&root).unwrap_or(&target).display().to_string();
+            out.push(Listing {
+                at: format!("{shown}:{}", inc.line),
+                source: format!("{file}:{anchor}"),
+                lines: dedent::dedent(&region),
+                markers: listing_markers(&lines, inc.line - 1),
+            });
+        }
+    }
+    assert!(out.len() > 10, "found only {} Rust listings in the book", out.len());
+    out
+}
+
+/// A line wider than [`MAX_WIDTH`] characters (not bytes: `∂` is one).
+fn width_problem(listing: &Listing) -> Option<String> {
+    let wide: Vec<(usize, usize)> = listing
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.chars().count()))
+        .filter(|&(_, w)| w > MAX_WIDTH)
+        .collect();
+    let &(line, width) = wide.iter().max_by_key(|(_, w)| *w)?;
+    Some(format!(
+        "{}: {}: {} line(s) wider than {MAX_WIDTH} characters, the widest {width} \
+         (listing line {line}: `{}`); wrap them in the source (rustfmt wraps code at \
+         {MAX_WIDTH}, but not comments or string literals)",
+        listing.at,
+        listing.source,
+        wide.len(),
+        listing.lines[line - 1].trim().chars().take(50).collect::<String>()
+    ))
+}
+
+/// A listing over [`MAX_LINES`] lines, unless it is marked
+/// [`WALKED_THROUGH`] and at most [`MAX_WALKED_LINES`].
+fn length_problem(listing: &Listing) -> Option<String> {
+    let n = listing.lines.len();
+    let walked = listing.markers.iter().any(|m| m == WALKED_THROUGH);
+    if walked && n > MAX_WALKED_LINES {
+        Some(format!(
+            "{}: {}: {n} lines, over the {MAX_WALKED_LINES} allowed even for one whole \
+             function walked through; split the function, or show it in several \
+             anchored pieces",
+            listing.at, listing.source
+        ))
+    } else if !walked && n > MAX_LINES {
+        Some(format!(
+            "{}: {}: {n} lines, over {MAX_LINES}; anchor a smaller region (or several), \
+             or, if it is one whole function of at most {MAX_WALKED_LINES} lines that the \
+             prose walks through, put `{WALKED_THROUGH}` on the line before its code block",
+            listing.at, listing.source
+        ))
+    } else {
+        None
+    }
+}
+
+/// How the braces of Rust `code` fail to balance, if they do: a `}` that
+/// closes nothing, or `{`s left open at the end. Braces in comments, string
+/// and character literals do not count.
+fn unbalanced_braces(code: &str) -> Option<String> {
+    let chars: Vec<char> = code.chars().collect();
+    let (mut i, mut line, mut depth) = (0, 1, 0usize);
+    let at = |chars: &[char], i: usize, s: &str| {
+        s.chars().enumerate().all(|(k, c)| chars.get(i + k) == Some(&c))
+    };
+    while i < chars.len() {
+        let c = chars[i];
+        let ident_before =
+            i > 0 && (chars[i - 1].is_alphanumeric() || chars[i - 1] == '_');
+        if c == '\n' {
+            line += 1;
+        } else if at(&chars, i, "//") {
+            while i + 1 < chars.len() && chars[i + 1] != '\n' {
+                i += 1;
+            }
+        } else if at(&chars, i, "/*") {
+            let mut nest = 0;
+            while i < chars.len() {
+                if at(&chars, i, "/*") {
+                    nest += 1;
+                    i += 1;
+                } else if at(&chars, i, "*/") {
+                    nest -= 1;
+                    i += 1;
+                    if nest == 0 {
+                        break;
+                    }
+                } else if chars[i] == '\n' {
+                    line += 1;
+                }
+                i += 1;
+            }
+        } else if c == 'r' && !ident_before && matches!(chars.get(i + 1), Some('"' | '#'))
+        {
+            // A raw string: r"…", r#"…"#.
+            let hashes = chars[i + 1..].iter().take_while(|&&h| h == '#').count();
+            if chars.get(i + 1 + hashes) == Some(&'"') {
+                let close: String =
+                    std::iter::once('"').chain((0..hashes).map(|_| '#')).collect();
+                i += hashes + 2;
+                while i < chars.len() && !at(&chars, i, &close) {
+                    line += usize::from(chars[i] == '\n');
+                    i += 1;
+                }
+                i += hashes;
+            }
+        } else if c == '"' {
+            i += 1;
+            while i < chars.len() && chars[i] != '"' {
+                line += usize::from(chars[i] == '\n');
+                i += if chars[i] == '\\' { 2 } else { 1 };
+            }
+        } else if c == '\'' {
+            // A character literal ('{', '\'', '\u{7b}'), or else a lifetime.
+            if chars.get(i + 1) == Some(&'\\') {
+                i += 2;
+                while i < chars.len() && chars[i] != '\'' {
+                    i += 1;
+                }
+            } else if chars.get(i + 2) == Some(&'\'') {
+                i += 2;
+            }
+        } else if c == '{' {
+            depth += 1;
+        } else if c == '}' {
+            if depth == 0 {
+                return Some(format!(
+                    "a `}}` on listing line {line} closes a block it does not open"
+                ));
+            }
+            depth -= 1;
+        }
+        i += 1;
+    }
+    (depth > 0).then(|| format!("it ends with {depth} `{{` left open"))
+}
+
+/// A listing whose braces do not balance (it starts or stops inside an
+/// item), unless it is marked [`EXCERPT`].
+fn brace_problem(listing: &Listing) -> Option<String> {
+    if listing.markers.iter().any(|m| m == EXCERPT) {
+        return None;
+    }
+    let problem = unbalanced_braces(&listing.lines.join("\n"))?;
+    Some(format!(
+        "{}: {}: {problem}, so it stops inside a function or block; move the anchor to \
+         whole items, or, if the excerpt is meant, put `{EXCERPT}` on the line before \
+         its code block and say in the prose that it is an excerpt",
+        listing.at, listing.source
+    ))
+}
+
+/// A `<!-- listing: … -->` comment that is neither of the two known, so a
+/// misspelt marker cannot silently fail to apply.
+fn marker_problem(listing: &Listing) -> Option<String> {
+    let unknown: Vec<&String> = listing
+        .markers
+        .iter()
+        .filter(|m| *m != WALKED_THROUGH && *m != EXCERPT)
+        .collect();
+    (!unknown.is_empty()).then(|| {
+        format!(
+            "{}: {}: unknown marker {unknown:?}; the two markers are `{WALKED_THROUGH}` \
+             and `{EXCERPT}`",
+            listing.at, listing.source
+        )
+    })
+}
+
+/// Runs `check` on every listing of the book and fails with every problem.
+fn assert_listings(check: fn(&Listing) -> Option<String>, what: &str) {
+    let all = listings();
+    let problems: Vec<String> = all.iter().filter_map(check).collect();
+    assert!(
+        problems.is_empty(),
+        "{} of {} listings {what}:\n  {}",
+        problems.len(),
+        all.len(),
+        problems.join("\n  ")
+    );
+}
+
+#[test]
+fn no_listing_line_is_wider_than_90_characters() {
+    assert_listings(width_problem, "hold a line that scrolls sideways");
+}
+
+#[test]
+fn no_listing_runs_over_40_lines_unless_it_is_one_whole_function_walked_through() {
+    assert_listings(length_problem, "are too long");
+}
+
+#[test]
+fn no_listing_stops_inside_a_function_unless_the_book_calls_it_an_excerpt() {
+    assert_listings(brace_problem, "do not balance their braces");
+}
+
+#[test]
+fn every_listing_marker_is_one_the_book_knows() {
+    assert_listings(marker_problem, "carry an unknown marker");
+}
+
+/// The `[preprocessor.dedent]` table of `book_toml` must run the
+/// preprocessor these tests measure with, after `links` and before `katex`.
+fn dedent_config_problems(book_toml: &str) -> Vec<String> {
+    let table: Vec<&str> = book_toml
+        .lines()
+        .skip_while(|l| l.trim() != "[preprocessor.dedent]")
+        .skip(1)
+        .take_while(|l| !l.trim_start().starts_with('['))
+        .map(str::trim)
+        .collect();
+    if table.is_empty() {
+        return vec!["book.toml has no [preprocessor.dedent] table, so every listing \
+                     from inside an impl block shows indented; add it (see book/README.md)"
+            .into()];
+    }
+    [
+        "command = \"../target/release/mdbook-dedent\"",
+        "after = [\"links\"]",
+        "before = [\"katex\"]",
+    ]
+    .iter()
+    .filter(|want| !table.contains(want))
+    .map(|want| format!("[preprocessor.dedent] in book.toml lacks `{want}`"))
+    .collect()
+}
+
+#[test]
+fn the_book_dedents_its_listings_with_the_preprocessor_these_tests_measure_with() {
+    let root = repo_root();
+    let toml = std::fs::read_to_string(root.join("book/book.toml")).expect("book.toml");
+    let problems = dedent_config_problems(&toml);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert!(
+        root.join("tools/mdbook-dedent/Cargo.toml").is_file(),
+        "book.toml runs mdbook-dedent, but tools/mdbook-dedent is missing"
+    );
+    let tools_book =
+        std::fs::read_to_string(root.join("tools/book")).expect("tools/book");
+    assert!(
+        tools_book.contains("cargo build --release -p mdbook-dedent"),
+        "tools/book must build mdbook-dedent before mdbook runs it"
+    );
+}
+
+// The listing checks' own tests: each rule must be able to fail.
+
+fn listing(lines: &[&str], markers: &[&str]) -> Listing {
+    Listing {
+        at: "book/src/x.md:7".into(),
+        source: "src/x.rs:x".into(),
+        lines: dedent::dedent(lines),
+        markers: markers.iter().map(|m| m.to_string()).collect(),
+    }
+}
+
+#[test]
+fn a_line_over_90_characters_is_reported_counting_characters_not_bytes() {
+    let ninety_greek = "∂".repeat(90);
+    assert_eq!(width_problem(&listing(&[&ninety_greek], &[])), None);
+    // Indentation the preprocessor removes does not count.
+    let indented = format!("    {ninety_greek}");
+    assert_eq!(width_problem(&listing(&[&indented, "    }"], &[])), None);
+    let wide = format!("{ninety_greek}x");
+    let problem = width_problem(&listing(&["fn f() {", &wide, "}"], &[])).unwrap();
+    assert!(problem.starts_with("book/src/x.md:7: src/x.rs:x: 1 line(s)"), "{problem}");
+    assert!(problem.contains("the widest 91 (listing line 2"), "{problem}");
+}
+
+#[test]
+fn a_long_listing_is_reported_unless_marked_walked_through_and_at_most_60_lines() {
+    let lines = |n: usize| vec!["x"; n];
+    assert_eq!(length_problem(&listing(&lines(40), &[])), None);
+    let problem = length_problem(&listing(&lines(41), &[])).unwrap();
+    assert!(problem.contains("41 lines, over 40"), "{problem}");
+    assert_eq!(length_problem(&listing(&lines(60), &[WALKED_THROUGH])), None);
+    let problem = length_problem(&listing(&lines(61), &[WALKED_THROUGH])).unwrap();
+    assert!(problem.contains("61 lines, over the 60"), "{problem}");
+    // The other marker does not lengthen the limit.
+    assert!(length_problem(&listing(&lines(41), &[EXCERPT])).is_some());
+}
+
+#[test]
+fn a_listing_that_stops_inside_a_function_is_reported_unless_marked_an_excerpt() {
+    let open = ["fn f() {", "    let x = 1;"];
+    let problem = brace_problem(&listing(&open, &[])).unwrap();
+    assert!(problem.contains("1 `{` left open"), "{problem}");
+    assert_eq!(brace_problem(&listing(&open, &[EXCERPT])), None);
+    let closes = ["    x", "}", "fn g() {}"];
+    let problem = brace_problem(&listing(&closes, &[])).unwrap();
+    assert!(problem.contains("listing line 2 closes"), "{problem}");
+    assert_eq!(brace_problem(&listing(&["fn f() {", "}"], &[])), None);
+}
+
+#[test]
+fn braces_in_comments_strings_and_characters_do_not_count() {
+    let code = r###"fn f<'a>(x: &'a str) -> char { // {
+    /* { /* } */ { */
+    let s = "{\"}"; let r = r#"}"{"#; let b = b"{";
+    let c = ['{', '\'', '\u{7b}', '"'];
+    format!("{{}}") }"###;
+    assert_eq!(unbalanced_braces(code), None);
+    assert!(unbalanced_braces("let c = '{'; {").is_some());
+}
+
+#[test]
+fn markers_are_read_from_just_before_the_code_block() {
+    let chapter = format!(
+        "{WALKED_THROUGH}\n```rust,ignore\n{{{{#include a.rs:a}}}}\n```\n\n\
+         Prose.\n\n{EXCERPT}\n\n```rust,ignore\n{{{{#include b.rs:b}}}}\n\n\
+         {{{{#include c.rs:c}}}}\n```\n```rust,ignore\n{{{{#include d.rs:d}}}}\n```\n\
+         <!-- listing: a typo -->\n```\n{{{{#include e.rs:e}}}}\n```"
+    );
+    let lines: Vec<&str> = chapter.lines().collect();
+    let at = |name: &str| lines.iter().position(|l| l.contains(name)).unwrap();
+    assert_eq!(listing_markers(&lines, at("a.rs")), [WALKED_THROUGH]);
+    assert_eq!(listing_markers(&lines, at("b.rs")), [EXCERPT]);
+    assert_eq!(listing_markers(&lines, at("c.rs")), [EXCERPT]);
+    // The previous block's marker does not carry over.
+    assert!(listing_markers(&lines, at("d.rs")).is_empty());
+    let typo = listing(&["x"], &["<!-- listing: a typo -->"]);
+    assert!(marker_problem(&typo).unwrap().contains("unknown marker"));
+    assert_eq!(listing_markers(&lines, at("e.rs")), ["<!-- listing: a typo -->"]);
+}
+
+#[test]
+fn a_book_toml_that_does_not_run_the_preprocessor_in_order_is_reported() {
+    assert!(
+        dedent_config_problems("[preprocessor.katex]\n")[0].contains("no [preprocessor")
+    );
+    let unordered = "[preprocessor.dedent]\ncommand = \"../target/release/mdbook-dedent\"\n\n[x]\nafter = [\"links\"]\n";
+    let problems = dedent_config_problems(unordered);
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(problems[0].contains("after = [\"links\"]"));
+}

@@ -148,7 +148,9 @@ mod tests {
     #[test]
     fn the_book_comes_back_with_every_chapter_and_sub_chapter_dedented() {
         let chapter = |content: &str, sub: &str| {
-            format!(r#"{{"Chapter":{{"name":"c","content":{content:?},"sub_items":[{sub}]}}}}"#)
+            format!(
+                r#"{{"Chapter":{{"name":"c","content":{content:?},"sub_items":[{sub}]}}}}"#
+            )
         };
         let inner = chapter("```\n    b\n```\n", "");
         let outer = chapter("```\n  a\n```\n", &inner);
