@@ -12,6 +12,8 @@
 //   - the step-through advances on click, reaches the reverse sweep and
 //     shows a skip's gradient being added to the branch's, over http and
 //     from file://;
+//   - no code block in a chapter scrolls sideways in a 1200 px wide window
+//     (solutions opened first, so their code is measured too);
 //   - no page logged an error, and no request left the machine.
 // Any failure is listed and the exit code is 1.
 
@@ -82,7 +84,9 @@ const browser = await chromium.launch({
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--disable-default-apps", "--disable-extensions"],
 });
-const context = await browser.newContext();
+// A 1200 px wide window: the book's listings must fit in its column there.
+const viewportWidth = 1200;
+const context = await browser.newContext({ viewport: { width: viewportWidth, height: 900 } });
 
 // Every request goes through here: loopback and local files pass, anything
 // else is recorded and refused.
@@ -98,9 +102,28 @@ await context.route("**/*", (route) => {
 
 const ids = new Map(); // page -> Set of element ids
 const links = []; // [page, href]
-let mathPages = 0, katexCount = 0, imageCount = 0;
+let mathPages = 0, katexCount = 0, imageCount = 0, codeBlocksMeasured = 0, codeBlocksWide = 0;
 
 // Runs inside the page: what the checks need, read in one go.
+// The code blocks of the page that scroll sideways: for each, its width and
+// the width it is shown in, and its first line. Closed <details> (the
+// solutions) are opened first, so their code is laid out and measured.
+function wideCodeBlocks() {
+    for (const details of document.querySelectorAll("main details")) details.open = true;
+    const wide = [];
+    for (const pre of document.querySelectorAll("main pre")) {
+        // mdBook scrolls the <code> inside the <pre>; check both.
+        const box = [pre, ...pre.querySelectorAll(":scope > code")]
+            .find((e) => e.scrollWidth > e.clientWidth + 1);
+        if (!box) continue;
+        const text = (pre.querySelector("code") ?? pre).innerText;
+        const first = text.split("\n").find((l) => l.trim() !== "") ?? "";
+        wide.push({ scrollWidth: box.scrollWidth, clientWidth: box.clientWidth,
+            longest: Math.max(...text.split("\n").map((l) => [...l].length)), first: first.trim() });
+    }
+    return wide;
+}
+
 function readPage() {
     const main = document.querySelector("main") ?? document.body;
     // Text outside code and rendered math, where raw TeX would show.
@@ -122,7 +145,7 @@ function readPage() {
         images, hrefs, ids, mathFont, fontsLoaded };
 }
 
-async function checkPage(page, rel, url) {
+async function checkPage(page, rel, url, { layout = true } = {}) {
     const errors = [];
     page.removeAllListeners("pageerror");
     page.removeAllListeners("console");
@@ -159,12 +182,23 @@ async function checkPage(page, rel, url) {
         if (!img.ok) fail(rel, `image ${img.src} did not load`);
     }
     for (const e of errors) fail(rel, `page error: ${e}`);
+    // print.html repeats every chapter; a chapter's blocks are reported once.
+    if (layout && rel !== "print.html") {
+        for (const block of await page.evaluate(wideCodeBlocks)) {
+            codeBlocksWide++;
+            fail(rel, `a code block scrolls sideways at ${viewportWidth} px (${block.scrollWidth} px ` +
+                `of text in ${block.clientWidth} px; its longest line is ${block.longest} characters), ` +
+                `starting ${JSON.stringify(block.first.slice(0, 80))}`);
+        }
+        codeBlocksMeasured += await page.locator("main pre").count();
+    }
     ids.set(rel, new Set(facts.ids));
     for (const href of facts.hrefs) links.push([rel, href]);
 }
 
 const page = await context.newPage();
 for (const rel of all) await checkPage(page, rel, `${origin}/${rel}`);
+if (codeBlocksMeasured === 0) fail("book", "no code block was measured; the width check would pass vacuously");
 
 // Internal links: an existing page, and an existing id for a #fragment.
 let internal = 0;
@@ -234,7 +268,8 @@ for (const rel of stepperPages) {
 const mathFromDisk = all.find((rel) => rel !== "print.html" && sourceHasMath(rel));
 if (mathFromDisk) {
     const before = problems.length;
-    await checkPage(page, `${mathFromDisk} (file://)`, pathToFileURL(path.join(build, mathFromDisk)).href);
+    await checkPage(page, `${mathFromDisk} (file://)`, pathToFileURL(path.join(build, mathFromDisk)).href,
+        { layout: false });
     if (problems.length === before) console.log(`math renders from file:// (${mathFromDisk})`);
 }
 
@@ -245,6 +280,7 @@ for (const url of outside) fail("network", `a request tried to leave the machine
 
 console.log(`pages: ${all.length}, pages with math: ${mathPages}, KaTeX elements: ${katexCount}, ` +
     `images: ${imageCount}, internal links: ${internal}, step-through runs: ${stepperRuns}, ` +
+    `code blocks measured at ${viewportWidth} px: ${codeBlocksMeasured} (${codeBlocksWide} scroll sideways), ` +
     `outside requests: ${outside.size}`);
 if (problems.length) {
     console.error(`\n${problems.length} problem(s):\n` + problems.map((p) => "  " + p).join("\n"));
