@@ -226,6 +226,7 @@ pub fn gradcheck(
 ///
 /// Outputs that are not finite (the −∞ of a causal mask) are left out of both
 /// sides, provided they stay the same under the perturbation.
+// ANCHOR: gradcheck_reverse
 pub fn gradcheck_with(
     f: impl for<'t, 's> Fn(&'t Tape, &'s [Var<'t>]) -> Var<'t>,
     inputs: &[Tensor],
@@ -257,7 +258,9 @@ pub fn gradcheck_with(
                 grads.get(*v).cloned().unwrap_or_else(|| Tensor::zeros(x.shape()))
             })
             .collect();
+        // ANCHOR_END: gradcheck_reverse
 
+        // ANCHOR: gradcheck_forward
         // A random unit direction in the space of all inputs together.
         let total: usize = inputs.iter().map(|x| x.numel()).sum();
         let flat = unit_random(&[total], &mut rng);
@@ -287,7 +290,9 @@ pub fn gradcheck_with(
         };
         let expected = quotient(1.0) / (2.0 * opts.step as f64);
         let coarse = quotient(2.0) / (4.0 * opts.step as f64);
+        // ANCHOR_END: gradcheck_forward
 
+        // ANCHOR: gradcheck_compare
         let scale: f64 = u
             .data()
             .iter()
@@ -315,6 +320,7 @@ pub fn gradcheck_with(
     }
     Ok(GradcheckReport { op: op_name, worst_ratio })
 }
+// ANCHOR_END: gradcheck_compare
 // ANCHOR_END: gradcheck
 
 /// Finds the input element where `d(u·f)/dx` by finite differences and by

@@ -128,8 +128,9 @@ impl Optimizer for Sgd {
     fn step(&mut self, params: &mut Params, grads: &ParamGrads) {
         if self.nesterov && (self.momentum <= 0.0 || self.dampening != 0.0) {
             panic!(
-                "Sgd: Nesterov momentum needs momentum > 0 and dampening 0, got momentum {} and \
-                 dampening {}\n  set .momentum(m) with m > 0 and leave dampening at 0, as PyTorch requires",
+                "Sgd: Nesterov momentum needs momentum > 0 and dampening 0, \
+                 got momentum {} and dampening {}\n  set .momentum(m) with m > 0 \
+                 and leave dampening at 0, as PyTorch requires",
                 self.momentum, self.dampening
             );
         }
@@ -140,7 +141,8 @@ impl Optimizer for Sgd {
         let keep = (1.0 - self.dampening) as f32;
         for (id, p) in params.iter_mut() {
             let Some(g) = grads.get(id) else { continue };
-            let p = Arc::make_mut(&mut p.value).data_mut(); // copies only if a tape still holds it
+            // copies only if a tape still holds it
+            let p = Arc::make_mut(&mut p.value).data_mut();
             let mut d: Vec<f32> =
                 g.data().iter().zip(p.iter()).map(|(&g, &p)| g + wd * p).collect();
             if self.momentum != 0.0 {

@@ -163,7 +163,8 @@ impl fmt::Debug for Shape {
 }
 
 // ANCHOR: shape_errors
-/// Panics unless `a` and `b` have the same shape, as every elementwise op needs.
+/// Panics unless `a` and `b` have the same shape, as every elementwise op
+/// needs.
 ///
 /// The message names the op and both shapes. When the two shapes differ only
 /// in their last axis, it is almost always a residual `x + F(x)` whose branch
@@ -181,10 +182,11 @@ pub fn assert_same_shape(op: &str, a: &Shape, b: &Shape) {
     let same_rank = a.rank() == b.rank() && a.rank() > 0;
     if same_rank && a.dims()[..a.rank() - 1] == b.dims()[..b.rank() - 1] {
         msg.push_str(&format!(
-            "\n  hint: only the last (feature) axis differs ({} vs {}). An identity skip \
-             x + F(x) needs F to keep the width; if the width must change, use a \
-             projection shortcut P(x) + F(x) with P a Linear({} -> {}) when x is the left \
-             operand (a Linear({} -> {}) when x is the right one).",
+            "\n  hint: only the last (feature) axis differs ({} vs {}). \
+             An identity skip x + F(x) needs F to keep the width; \
+             if the width must change, use a projection shortcut P(x) + F(x) \
+             with P a Linear({} -> {}) when x is the left operand \
+             (a Linear({} -> {}) when x is the right one).",
             a.last(),
             b.last(),
             a.last(),

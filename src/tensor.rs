@@ -15,7 +15,10 @@ use std::fmt;
 /// use resgrad::Tensor;
 /// let t = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], [2, 3]);
 /// assert_eq!(t.get(&[1, 0]), 4.0);
-/// assert_eq!(t.to_string(), "tensor([[1., 2., 3.],\n        [4., 5., 6.]], shape=[2, 3])");
+/// assert_eq!(
+///     t.to_string(),
+///     "tensor([[1., 2., 3.],\n        [4., 5., 6.]], shape=[2, 3])"
+/// );
 /// ```
 pub struct Tensor {
     data: Vec<f32>,
@@ -138,7 +141,8 @@ impl Tensor {
     pub fn offset(&self, index: &[usize]) -> usize {
         if index.len() != self.shape.rank() {
             panic!(
-                "index {index:?} has {} coordinates but the tensor has shape {} (rank {})",
+                "index {index:?} has {} coordinates \
+                 but the tensor has shape {} (rank {})",
                 index.len(),
                 self.shape,
                 self.shape.rank()
@@ -148,7 +152,8 @@ impl Tensor {
         for (axis, (&i, &d)) in index.iter().zip(self.shape.dims()).enumerate() {
             if i >= d {
                 panic!(
-                    "index {index:?} is out of range for shape {}: axis {axis} has size {d}",
+                    "index {index:?} is out of range for shape {}: \
+                     axis {axis} has size {d}",
                     self.shape
                 );
             }
@@ -492,7 +497,8 @@ mod tests {
         let t = Tensor::from_vec((0..8).map(|x| x as f32).collect(), [2, 2, 2]);
         assert_eq!(
             t.to_string(),
-            "tensor([[[0., 1.],\n         [2., 3.]],\n\n        [[4., 5.],\n         [6., 7.]]], shape=[2, 2, 2])"
+            "tensor([[[0., 1.],\n         [2., 3.]],\n\n        \
+             [[4., 5.],\n         [6., 7.]]], shape=[2, 2, 2])"
         );
     }
     // ANCHOR_END: display_tests

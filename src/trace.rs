@@ -19,7 +19,8 @@ impl Tape {
     /// Render with `dot -Tsvg tape.dot -o tape.svg`.
     pub fn to_dot(&self, grads: Option<&Grads>) -> String {
         let mut out = String::from(
-            "digraph tape {\n  rankdir=BT;\n  ranksep=0.2;\n  nodesep=0.25;\n  node [shape=record, fontname=\"monospace\", fontsize=11, height=0.3];\n",
+            "digraph tape {\n  rankdir=BT;\n  ranksep=0.2;\n  nodesep=0.25;\n  \
+             node [shape=record, fontname=\"monospace\", fontsize=11, height=0.3];\n",
         );
         self.for_each_node(|n| {
             let mut title = format!("#{} {}", n.id, n.op);
@@ -50,6 +51,7 @@ impl Tape {
     // ANCHOR_END: to_dot
 
     // ANCHOR: to_json
+    // ANCHOR: to_json_nodes
     /// The tape as JSON, for the book's step-through viewer:
     ///
     /// ```json
@@ -80,22 +82,29 @@ impl Tape {
             }
             first = false;
             let inputs: Vec<String> = n.inputs.iter().map(|i| i.to_string()).collect();
-            let dims: Vec<String> = n.value.dims().iter().map(|d| d.to_string()).collect();
+            let dims: Vec<String> =
+                n.value.dims().iter().map(|d| d.to_string()).collect();
             let grad = grads.and_then(|g| g.by_id(n.id));
+            // ANCHOR_END: to_json_nodes
+            // ANCHOR: to_json_sent
             // Rerunning the rule on the final dy gives exactly what the
             // sweep passed down: the same rule on the same tensors.
             let mut sent = Vec::new();
             if let (Some(rule), Some(dy), true) = (n.rule, grad, n.requires_grad) {
                 let dx = rule.backward(&n.input_values, n.value, dy);
-                for ((&to, dx), &wants) in n.inputs.iter().zip(&dx).zip(&n.input_requires_grad) {
+                let wanted = n.inputs.iter().zip(&dx).zip(&n.input_requires_grad);
+                for ((&to, dx), &wants) in wanted {
                     if wants {
-                        sent.push(format!("{{\"to\": {to}, \"grad\": {}}}", json_numbers(dx)));
+                        let g = json_numbers(dx);
+                        sent.push(format!("{{\"to\": {to}, \"grad\": {g}}}"));
                     }
                 }
             }
             let _ = write!(
                 out,
-                "\n  {{\"id\": {}, \"op\": {}, \"detail\": {}, \"label\": {}, \"inputs\": [{}], \"shape\": [{}], \"value\": {}, \"grad\": {}, \"sent\": [{}]}}",
+                "\n  {{\"id\": {}, \"op\": {}, \"detail\": {}, \"label\": {}, \
+                 \"inputs\": [{}], \"shape\": [{}], \"value\": {}, \"grad\": {}, \
+                 \"sent\": [{}]}}",
                 n.id,
                 json_string(n.op),
                 json_string(&n.detail),
@@ -110,6 +119,7 @@ impl Tape {
         out.push_str("\n]}\n");
         out
     }
+    // ANCHOR_END: to_json_sent
     // ANCHOR_END: to_json
 }
 

@@ -305,6 +305,7 @@ fn blocks<const MR: usize, const NR: usize, const FMA: bool>(
 const THREAD_MIN_WORK: usize = 1 << 21;
 
 // ANCHOR: gemm
+// ANCHOR: gemm_entry
 /// `c = a · b`, with `a: [m, k]`, `b: [k, n]` (either may be a transposed
 /// view) and `c` a row-major `[m, n]` buffer, overwritten.
 ///
@@ -314,7 +315,9 @@ const THREAD_MIN_WORK: usize = 1 << 21;
 pub fn gemm(a: MatRef<'_>, b: MatRef<'_>, c: &mut [f32]) {
     gemm_with(a, b, c, cpu::isa(), cpu::threads());
 }
+// ANCHOR_END: gemm_entry
 
+// ANCHOR: gemm_with
 /// [`gemm`] with the instruction set and the thread count chosen by the
 /// caller (for tests and benchmarks). Panics if `isa` is not available on
 /// this processor.
@@ -350,4 +353,5 @@ pub fn gemm_with(a: MatRef<'_>, b: MatRef<'_>, c: &mut [f32], isa: Isa, threads:
         isa.run(Rows { a: &a, b: &b, c: c_band, row0: t * band });
     });
 }
+// ANCHOR_END: gemm_with
 // ANCHOR_END: gemm

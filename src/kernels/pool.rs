@@ -96,6 +96,7 @@ impl Pool {
 }
 
 // ANCHOR: take_give
+// ANCHOR: take
 /// A buffer of `len` elements, each `value`: a cached buffer if one fits,
 /// a new one otherwise.
 pub fn filled(len: usize, value: f32) -> Vec<f32> {
@@ -122,7 +123,9 @@ pub(crate) fn stale(len: usize) -> Vec<f32> {
     });
     reused.unwrap_or_else(|| vec![0.0; len])
 }
+// ANCHOR_END: take
 
+// ANCHOR: give
 /// Takes back a buffer that is no longer needed, to be reused by [`filled`].
 pub fn give(buf: Vec<f32>) {
     let bytes = buf.capacity() * 4;
@@ -139,6 +142,7 @@ pub fn give(buf: Vec<f32>) {
         p.put(buf);
     });
 }
+// ANCHOR_END: give
 // ANCHOR_END: take_give
 
 /// The cap on cached bytes for this thread.

@@ -44,6 +44,7 @@ pub struct MultiHeadAttention {
 
 impl MultiHeadAttention {
     // ANCHOR: mha_new
+    // ANCHOR: mha_new_checks
     /// `nn.MultiheadAttention(embed_dim, num_heads, dropout, bias)`.
     #[track_caller]
     pub fn new(
@@ -62,10 +63,14 @@ impl MultiHeadAttention {
         }
         if num_heads == 0 || embed_dim % num_heads != 0 {
             panic!(
-                "MultiHeadAttention: embed_dim {embed_dim} is not divisible by num_heads {num_heads}\n  \
-                 each head gets embed_dim / num_heads features; pick a divisor of {embed_dim}"
+                "MultiHeadAttention: embed_dim {embed_dim} is not divisible \
+                 by num_heads {num_heads}\n  \
+                 each head gets embed_dim / num_heads features; \
+                 pick a divisor of {embed_dim}"
             );
         }
+        // ANCHOR_END: mha_new_checks
+        // ANCHOR: mha_new_params
         // Xavier-uniform for [3E, E]: bound √(6 / (fan_in + fan_out)) = √(6 / 4E).
         let bound = (6.0 / (4 * embed_dim) as f32).sqrt();
         let in_proj_weight = scope.add(
@@ -89,6 +94,7 @@ impl MultiHeadAttention {
             causal: false,
         }
     }
+    // ANCHOR_END: mha_new_params
     // ANCHOR_END: mha_new
 
     /// The same layer with [`Module::forward`] masking future positions.
@@ -98,6 +104,7 @@ impl MultiHeadAttention {
     }
 
     // ANCHOR: mha_attend
+    // ANCHOR: mha_attend_checks
     /// Attention of `query` `[..., T, E]` over `key` and `value` `[..., S, E]`.
     /// Returns the output `[..., T, E]` and the attention weights
     /// `[..., H, T, S]` that multiplied the values: per head (PyTorch's
@@ -125,14 +132,18 @@ impl MultiHeadAttention {
         let lead = |s: &crate::Shape| s.dims()[..s.rank() - 2].to_vec();
         if ks != vs || lead(&qs) != lead(&ks) {
             panic!(
-                "MultiHeadAttention: query {qs}, key {ks} and value {vs} do not fit together\n  \
-                 key and value need the same shape [..., S, {e}], and the query the same leading \
-                 (batch) axes [..., T, {e}]"
+                "MultiHeadAttention: query {qs}, key {ks} and value {vs} \
+                 do not fit together\n  \
+                 key and value need the same shape [..., S, {e}], \
+                 and the query the same leading (batch) axes [..., T, {e}]"
             );
         }
+        // ANCHOR_END: mha_attend_checks
+        // ANCHOR: mha_attend_forward
         let w = ctx.param(self.in_proj_weight); // [3E, E]
         let b = self.in_proj_bias.map(|b| ctx.param(b)); // [3E]
-        let project = |x: Var<'t>, w: Var<'t>, b: Option<Var<'t>>| x.linear(w, b); // x Wᵀ + b
+        // x Wᵀ + b
+        let project = |x: Var<'t>, w: Var<'t>, b: Option<Var<'t>>| x.linear(w, b);
         let (q, k, v) = if query.id() == key.id() && key.id() == value.id() {
             // Self-attention: one projection to [..., T, 3E], then split.
             let qkv = project(query, w, b);
@@ -145,20 +156,25 @@ impl MultiHeadAttention {
             let ((wq, bq), (wk, bk), (wv, bv)) = (slice(0), slice(1), slice(2));
             (project(query, wq, bq), project(key, wk, bk), project(value, wv, bv))
         };
-        let (q, k, v) = (self.split_heads(q), self.split_heads(k), self.split_heads(v)); // [N, H, T, D]
+        // Each [N, H, T, D].
+        let (q, k, v) = (self.split_heads(q), self.split_heads(k), self.split_heads(v));
         let d = e / self.num_heads;
-        let scores = q.matmul_t(k).scale(1.0 / (d as f32).sqrt()); // q kᵀ / √D: [N, H, T, S]
+        // q kᵀ / √D: [N, H, T, S]
+        let scores = q.matmul_t(k).scale(1.0 / (d as f32).sqrt());
         let scores = if causal { scores.causal_mask() } else { scores };
         let weights = ctx.dropout(scores.softmax(), self.dropout);
         let mixed = weights.matmul(v); // [N, H, T, D]
         let merged = self.merge_heads(mixed, &query.shape()); // [..., T, E]
         let out = self.out_proj.forward(ctx, merged);
-        let mut w_shape = query.shape().dims()[..query.shape().rank() - 1].to_vec(); // [..., T]
+        // The weights' shape, from the query's leading axes [..., T].
+        let mut w_shape = query.shape().dims()[..query.shape().rank() - 1].to_vec();
         w_shape.insert(w_shape.len() - 1, self.num_heads); // [..., H, T]
         w_shape.push(key.shape().dims()[key.shape().rank() - 2]); // [..., H, T, S]
         (out, weights.reshape(w_shape))
     }
+    // ANCHOR_END: mha_attend_forward
 
+    // ANCHOR: mha_heads
     /// `[..., T, E] -> [N, H, T, D]` with N the product of the leading axes.
     fn split_heads<'t>(&self, x: Var<'t>) -> Var<'t> {
         let s = x.shape();
@@ -172,6 +188,7 @@ impl MultiHeadAttention {
     fn merge_heads<'t>(&self, x: Var<'t>, like: &crate::Shape) -> Var<'t> {
         x.permute(&[0, 2, 1, 3]).reshape(like.clone())
     }
+    // ANCHOR_END: mha_heads
     // ANCHOR_END: mha_attend
 }
 

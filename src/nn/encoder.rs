@@ -57,7 +57,8 @@ pub struct EncoderLayerConfig {
 
 impl EncoderLayerConfig {
     // ANCHOR: encoder_config_new
-    /// `TransformerEncoderLayer(d_model, nhead)` with every other setting at PyTorch's default.
+    /// `TransformerEncoderLayer(d_model, nhead)` with every other setting at
+    /// PyTorch's default.
     pub fn new(d_model: usize, nhead: usize) -> Self {
         EncoderLayerConfig {
             d_model,
@@ -318,8 +319,10 @@ impl TransformerEncoder {
     // ANCHOR: encoder_stack_forward
     /// The stack, optionally causal, in the layers' configured layout. The
     /// residual stream after each layer is saved on `ctx` as `layers.{i}`
-    /// ([`Ctx::save_activation`](crate::nn::Ctx::save_activation), batch-first), for [`activation_stats`](crate::inspect::activation_stats)
-    /// and for reading its gradient after the backward pass.
+    /// ([`Ctx::save_activation`](crate::nn::Ctx::save_activation),
+    /// batch-first), for
+    /// [`activation_stats`](crate::inspect::activation_stats) and for
+    /// reading its gradient after the backward pass.
     #[track_caller]
     pub fn forward_masked<'t>(&self, ctx: &Ctx<'t>, x: Var<'t>, causal: bool) -> Var<'t> {
         let Some(first) = self.layers.first() else {

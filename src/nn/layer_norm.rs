@@ -19,6 +19,7 @@ pub struct LayerNorm {
 }
 
 // ANCHOR: layer_norm_module
+// ANCHOR: layer_norm_new
 impl LayerNorm {
     /// `nn.LayerNorm(dim)`: eps 1e-5, with gain and shift.
     pub fn new(scope: &mut Scope<'_>, dim: usize) -> LayerNorm {
@@ -41,7 +42,9 @@ impl LayerNorm {
         LayerNorm { weight, bias, eps, dim }
     }
 }
+// ANCHOR_END: layer_norm_new
 
+// ANCHOR: layer_norm_module_forward
 impl Module for LayerNorm {
     #[track_caller]
     fn forward<'t>(&self, ctx: &Ctx<'t>, x: Var<'t>) -> Var<'t> {
@@ -60,4 +63,5 @@ impl Module for LayerNorm {
         )
     }
 }
+// ANCHOR_END: layer_norm_module_forward
 // ANCHOR_END: layer_norm_module

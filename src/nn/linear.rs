@@ -47,6 +47,7 @@ impl Linear {
 // ANCHOR_END: linear_new
 
 // ANCHOR: linear_forward
+// ANCHOR: linear_module
 impl Module for Linear {
     #[track_caller]
     fn forward<'t>(&self, ctx: &Ctx<'t>, x: Var<'t>) -> Var<'t> {
@@ -64,7 +65,8 @@ impl Module for Linear {
                 .forward(ctx, x.reshape([1, self.in_features]))
                 .reshape([self.out_features]);
         }
-        x.linear(ctx.param(self.weight), self.bias.map(|b| ctx.param(b))) // [..., in] -> [..., out]
+        // [..., in] -> [..., out]
+        x.linear(ctx.param(self.weight), self.bias.map(|b| ctx.param(b)))
     }
 
     // ANCHOR: zero_init
@@ -78,7 +80,9 @@ impl Module for Linear {
     }
     // ANCHOR_END: zero_init
 }
+// ANCHOR_END: linear_module
 
+// ANCHOR: linear_forward_relu
 impl Linear {
     /// `relu(self.forward(x))` as one fused op ([`Var::linear_relu`]).
     #[track_caller]
@@ -90,4 +94,5 @@ impl Linear {
         x.linear_relu(ctx.param(self.weight), self.bias.map(|b| ctx.param(b)))
     }
 }
+// ANCHOR_END: linear_forward_relu
 // ANCHOR_END: linear_forward

@@ -51,7 +51,8 @@ pub struct Param {
 /// use resgrad::nn::{Linear, Params};
 /// use resgrad::Rng;
 /// let mut params = Params::new();
-/// let layer = Linear::new(&mut params.scope("encoder.proj"), 4, 3, true, &mut Rng::new(0));
+/// let layer =
+///     Linear::new(&mut params.scope("encoder.proj"), 4, 3, true, &mut Rng::new(0));
 /// assert_eq!(params.names(), ["encoder.proj.weight", "encoder.proj.bias"]);
 /// assert_eq!(params.get(layer.weight).dims(), &[3, 4]); // PyTorch's [out, in]
 /// ```

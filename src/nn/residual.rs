@@ -114,7 +114,8 @@ impl Join {
 pub enum Shortcut {
     /// `x` itself: needs `F(x)` to have `x`'s shape.
     Identity,
-    /// A learned projection `P(x) = x Wᵀ + b`, for when the branch changes the width.
+    /// A learned projection `P(x) = x Wᵀ + b`, for when the branch changes
+    /// the width.
     Projection(Linear),
 }
 
@@ -127,7 +128,8 @@ pub enum Shortcut {
 /// let (mut params, mut rng) = (Params::new(), Rng::new(0));
 /// // A branch from R^3 to R^2 needs a projection shortcut R^3 -> R^2.
 /// let branch = Linear::new(&mut params.scope("branch"), 3, 2, true, &mut rng);
-/// let block = Residual::projected(&mut params.scope("shortcut"), branch, 3, 2, &mut rng);
+/// let block =
+///     Residual::projected(&mut params.scope("shortcut"), branch, 3, 2, &mut rng);
 /// let tape = Tape::new();
 /// let ctx = Ctx::eval(&tape, &params);
 /// let y = block.forward(&ctx, ctx.input(Tensor::ones([5, 3])));

@@ -50,6 +50,7 @@ impl Module for Sequential {
 }
 
 // ANCHOR: feed_forward
+// ANCHOR: feed_forward_new
 /// The position-wise feed-forward block of a transformer:
 /// `linear2(dropout(activation(linear1(x))))`, named `linear1` and `linear2`
 /// as in PyTorch's `TransformerEncoderLayer`.
@@ -81,14 +82,17 @@ impl FeedForward {
         FeedForward { linear1, linear2, activation, dropout: Dropout::new(dropout) }
     }
 }
+// ANCHOR_END: feed_forward_new
 
+// ANCHOR: feed_forward_module
 impl Module for FeedForward {
     fn forward<'t>(&self, ctx: &Ctx<'t>, x: Var<'t>) -> Var<'t> {
         let h = match self.activation {
             Activation::Relu => self.linear1.forward_relu(ctx, x), // one fused op
             act => act.forward(ctx, self.linear1.forward(ctx, x)),
         }; // [..., d] -> [..., hidden]
-        self.linear2.forward(ctx, self.dropout.forward(ctx, h)) // [..., hidden] -> [..., d]
+        // [..., hidden] -> [..., d]
+        self.linear2.forward(ctx, self.dropout.forward(ctx, h))
     }
 
     /// Zeroes `linear2`, the block's last projection.
@@ -96,4 +100,5 @@ impl Module for FeedForward {
         self.linear2.zero_init(params);
     }
 }
+// ANCHOR_END: feed_forward_module
 // ANCHOR_END: feed_forward

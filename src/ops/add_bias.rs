@@ -11,6 +11,7 @@ use crate::tape::{Backward, Var};
 use crate::tensor::Tensor;
 
 // ANCHOR: add_bias
+// ANCHOR: add_bias_forward
 impl<'t> Var<'t> {
     /// `self + bias` with `bias` of shape `[C]` added to every row of
     /// `self: [..., C]`.
@@ -29,7 +30,8 @@ impl<'t> Var<'t> {
         }
         let mut y = (*x).clone();
         if b.numel() == 0 {
-            return self.tape().push(y, &[self, bias], AddBias); // rows of width 0: nothing to add
+            // rows of width 0: nothing to add
+            return self.tape().push(y, &[self, bias], AddBias);
         }
         for row in y.data_mut().chunks_exact_mut(b.numel()) {
             kernels::add_assign(row, b.data());
@@ -37,7 +39,9 @@ impl<'t> Var<'t> {
         self.tape().push(y, &[self, bias], AddBias)
     }
 }
+// ANCHOR_END: add_bias_forward
 
+// ANCHOR: add_bias_backward
 struct AddBias;
 
 impl Backward for AddBias {
@@ -56,6 +60,7 @@ impl Backward for AddBias {
         vec![dy.clone(), db]
     }
 }
+// ANCHOR_END: add_bias_backward
 // ANCHOR_END: add_bias
 
 #[cfg(test)]

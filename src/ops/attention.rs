@@ -47,7 +47,8 @@ pub fn scaled_dot_product_attention_with_weights<'t>(
     if qs.rank() < 2 || ks.rank() < 2 || vs.rank() < 2 || qs.last() == 0 {
         panic!(
             "scaled_dot_product_attention: q, k, v have shapes {qs}, {ks}, {vs}\n  \
-             each needs shape [..., T, D] with D > 0: one row per position, one column per feature"
+             each needs shape [..., T, D] with D > 0: \
+             one row per position, one column per feature"
         );
     }
     let d = qs.last();

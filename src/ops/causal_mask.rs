@@ -10,6 +10,7 @@ use crate::tape::{Backward, Var};
 use crate::tensor::Tensor;
 
 // ANCHOR: causal_mask
+// ANCHOR: causal_mask_forward
 impl<'t> Var<'t> {
     /// Sets entries above the diagonal of the last two axes (key index j
     /// greater than query index i) to −∞.
@@ -38,7 +39,9 @@ fn apply(t: &mut Tensor, fill: f32) {
         }
     }
 }
+// ANCHOR_END: causal_mask_forward
 
+// ANCHOR: causal_mask_backward
 struct CausalMask;
 
 impl Backward for CausalMask {
@@ -56,6 +59,7 @@ impl Backward for CausalMask {
         vec![dx]
     }
 }
+// ANCHOR_END: causal_mask_backward
 // ANCHOR_END: causal_mask
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use crate::tape::{Backward, Var};
 use crate::tensor::Tensor;
 
 // ANCHOR: cross_entropy
+// ANCHOR: cross_entropy_checks
 impl<'t> Var<'t> {
     /// PyTorch's `F.cross_entropy(logits, targets)` with mean reduction:
     /// `self` holds logits `[..., C]` (one row per example) and `targets`
@@ -22,7 +23,8 @@ impl<'t> Var<'t> {
         let rows = x.numel() / c;
         if targets.len() != rows {
             panic!(
-                "cross_entropy: {} targets for logits of shape {} ({rows} rows of {c} classes)\n  \
+                "cross_entropy: {} targets for logits of shape {} \
+                 ({rows} rows of {c} classes)\n  \
                  pass one class index per row",
                 targets.len(),
                 x.shape()
@@ -30,18 +32,22 @@ impl<'t> Var<'t> {
         }
         if rows == 0 {
             panic!(
-                "cross_entropy: logits of shape {} hold no rows, and the mean loss over no examples \
-                 is undefined\n  pass at least one example",
+                "cross_entropy: logits of shape {} hold no rows, \
+                 and the mean loss over no examples is undefined\n  \
+                 pass at least one example",
                 x.shape()
             );
         }
         if let Some((r, &t)) = targets.iter().enumerate().find(|&(_, &t)| t >= c) {
             panic!(
-                "cross_entropy: target {t} at row {r} is out of range for {c} classes (0..{c})\n  \
-                 targets are class indices counted from 0: check the labels, or give the output \
-                 layer one logit per class"
+                "cross_entropy: target {t} at row {r} is out of range \
+                 for {c} classes (0..{c})\n  \
+                 targets are class indices counted from 0: \
+                 check the labels, or give the output layer one logit per class"
             );
         }
+        // ANCHOR_END: cross_entropy_checks
+        // ANCHOR: cross_entropy_forward
         let mut probs = (*x).clone();
         let mut total = 0.0f64;
         for ((row, logits), &t) in probs
@@ -62,7 +68,9 @@ impl<'t> Var<'t> {
         self.tape().push(loss, &[self], CrossEntropy { probs, targets: targets.to_vec() })
     }
 }
+// ANCHOR_END: cross_entropy_forward
 
+// ANCHOR: cross_entropy_backward
 struct CrossEntropy {
     probs: Tensor,
     targets: Vec<usize>,
@@ -84,6 +92,7 @@ impl Backward for CrossEntropy {
         vec![dx]
     }
 }
+// ANCHOR_END: cross_entropy_backward
 // ANCHOR_END: cross_entropy
 
 #[cfg(test)]

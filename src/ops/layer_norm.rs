@@ -16,6 +16,7 @@ use crate::tape::{Backward, Var};
 use crate::tensor::Tensor;
 
 // ANCHOR: layer_norm
+// ANCHOR: layer_norm_checks
 impl<'t> Var<'t> {
     /// Normalises each row (last axis) to mean 0 and variance 1, then applies
     /// the optional gain `g` and shift `b` (both of shape `[C]`).
@@ -34,20 +35,24 @@ impl<'t> Var<'t> {
             if let Some(p) = p {
                 if p.shape().dims() != [c] {
                     panic!(
-                        "layer_norm: the {what} has shape {} but rows have {c} features\n  \
+                        "layer_norm: the {what} has shape {} \
+                         but rows have {c} features\n  \
                          the {what} needs shape [{c}], one entry per feature",
                         p.shape()
                     );
                 }
             }
         }
+        // ANCHOR_END: layer_norm_checks
+        // ANCHOR: layer_norm_forward
         let (g, b) = (gain.map(|v| v.value()), shift.map(|v| v.value()));
         let rows = x.numel() / c;
         let (mut mean, mut rstd) = (Vec::with_capacity(rows), Vec::with_capacity(rows));
         let mut y = Tensor::zeros(x.shape());
         for (x, y) in x.data().chunks_exact(c).zip(y.data_mut().chunks_exact_mut(c)) {
             let mu = kernels::sum(x) / c as f32;
-            // Two passes: Σ (x − μ)² does not cancel catastrophically as Σ x² − C μ² can.
+            // Two passes: Σ (x − μ)² does not cancel catastrophically as
+            // Σ x² − C μ² can.
             let var = kernels::sum_map(x, |v| (v - mu) * (v - mu)) / c as f32;
             let r = 1.0 / (var + eps).sqrt();
             for (y, &v) in y.iter_mut().zip(x) {
@@ -74,7 +79,9 @@ impl<'t> Var<'t> {
         self.tape().push(y, &inputs, rule)
     }
 }
+// ANCHOR_END: layer_norm_forward
 
+// ANCHOR: layer_norm_rule
 struct LayerNorm {
     mean: Vec<f32>, // μ of each row
     rstd: Vec<f32>, // r = 1/√(σ² + ε) of each row
@@ -96,6 +103,8 @@ impl Backward for LayerNorm {
         let mut db = vec![0.0f32; c];
         let mut xhat = vec![0.0f32; c];
         let mut dxhat = vec![0.0f32; c];
+        // ANCHOR_END: layer_norm_rule
+        // ANCHOR: layer_norm_backward
         let rows = x[0].data().chunks_exact(c).zip(dy.data().chunks_exact(c));
         for (row, ((x, dy), dx)) in
             rows.zip(dx.data_mut().chunks_exact_mut(c)).enumerate()
@@ -134,6 +143,7 @@ impl Backward for LayerNorm {
         format!("eps={}", self.eps)
     }
 }
+// ANCHOR_END: layer_norm_backward
 // ANCHOR_END: layer_norm
 
 #[cfg(test)]

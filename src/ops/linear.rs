@@ -20,6 +20,7 @@ use crate::tape::{Backward, Var};
 use crate::tensor::Tensor;
 
 // ANCHOR: linear_op
+// ANCHOR: linear_op_checks
 impl<'t> Var<'t> {
     /// `self @ weightᵀ + bias`, with `weight` stored `[out, in]` as PyTorch
     /// stores it and an optional `bias` `[out]`.
@@ -41,8 +42,8 @@ impl<'t> Var<'t> {
         if ws.rank() != 2 || xs.rank() < 2 || xs.last() != ws.dims()[1] {
             panic!(
                 "linear: input of shape {xs} does not fit a weight of shape {ws}\n  \
-                 the weight is stored [out, in] and the input must be [..., in] with at least 2 axes \
-                 (reshape a single vector to [1, in])"
+                 the weight is stored [out, in] and the input must be [..., in] \
+                 with at least 2 axes (reshape a single vector to [1, in])"
             );
         }
         let (out, inp) = (ws.dims()[0], ws.dims()[1]);
@@ -55,6 +56,8 @@ impl<'t> Var<'t> {
                 );
             }
         }
+        // ANCHOR_END: linear_op_checks
+        // ANCHOR: linear_op_forward
         let rows = xs.numel() / inp.max(1);
         let mut dims = xs.dims().to_vec();
         *dims.last_mut().expect("rank >= 2") = out;
@@ -80,7 +83,9 @@ impl<'t> Var<'t> {
         }
     }
 }
+// ANCHOR_END: linear_op_forward
 
+// ANCHOR: linear_op_rule
 struct Linear {
     relu: bool,
     rows: usize,
@@ -98,11 +103,14 @@ impl Backward for Linear {
         let (xv, w) = (x[0], x[1]);
         let masked;
         let dz = if relu {
-            masked = dy.zip_map(y, |dy, y| if y > 0.0 { dy } else { 0.0 }); // dz = dy * 1[y > 0]
+            // dz = dy * 1[y > 0]
+            masked = dy.zip_map(y, |dy, y| if y > 0.0 { dy } else { 0.0 });
             &masked
         } else {
             dy
         };
+        // ANCHOR_END: linear_op_rule
+        // ANCHOR: linear_op_backward
         let product = rows * inp * out > 0; // else an empty sum: zeros
         let fresh = |s: &crate::Shape| {
             if product {
@@ -113,8 +121,9 @@ impl Backward for Linear {
         };
         let (mut dx, mut dw) = (fresh(xv.shape()), fresh(w.shape()));
         if product {
-            kernels::matmul(dz.data(), w.data(), dx.data_mut(), rows, out, inp); // dx = dz W
-            kernels::matmul_tn(dz.data(), xv.data(), dw.data_mut(), out, rows, inp); // dW = dzᵀ x
+            // dx = dz W and dW = dzᵀ x
+            kernels::matmul(dz.data(), w.data(), dx.data_mut(), rows, out, inp);
+            kernels::matmul_tn(dz.data(), xv.data(), dw.data_mut(), out, rows, inp);
         }
         let mut grads = vec![dx, dw];
         if x.len() == 3 {
@@ -129,6 +138,7 @@ impl Backward for Linear {
         grads
     }
 }
+// ANCHOR_END: linear_op_backward
 // ANCHOR_END: linear_op
 
 #[cfg(test)]

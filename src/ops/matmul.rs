@@ -19,6 +19,7 @@ use crate::tape::{Backward, Var};
 use crate::tensor::Tensor;
 
 // ANCHOR: matmul
+// ANCHOR: matmul_methods
 impl<'t> Var<'t> {
     /// Matrix product over the last two axes: `[..., M, K] @ [..., K, N]`
     /// with equal leading axes, or `[..., M, K] @ [K, N]` with one shared
@@ -52,7 +53,9 @@ impl<'t> Var<'t> {
         self.tape().push(y, &[self, other], MatMul { dims })
     }
 }
+// ANCHOR_END: matmul_methods
 
+// ANCHOR: matmul_rule
 struct MatMul {
     dims: MatmulDims,
 }
@@ -90,6 +93,7 @@ impl Backward for MatMul {
         vec![da, db]
     }
 }
+// ANCHOR_END: matmul_rule
 // ANCHOR_END: matmul
 
 /// The sizes of one (possibly batched) matrix product.
@@ -186,7 +190,8 @@ mod tests {
     // ANCHOR: matmul_by_hand
     #[test]
     fn gradients_of_a_2x2_product_by_hand() {
-        // Y = A B with dY = ones: dA = ones @ Bᵀ (row sums of B), dB = Aᵀ @ ones (column sums of A).
+        // Y = A B with dY = ones: dA = ones @ Bᵀ (row sums of B),
+        // dB = Aᵀ @ ones (column sums of A).
         let tape = Tape::new();
         let a = tape.leaf(Tensor::from_vec(vec![1., 2., 3., 4.], [2, 2]));
         let b = tape.leaf(Tensor::from_vec(vec![5., 6., 7., 8.], [2, 2]));

@@ -9,39 +9,75 @@
 // ANCHOR: rule_table
 //! | op | forward | backward |
 //! |---|---|---|
-//! | [`add`](Var::add) | `y = a + b` | `da = dy, db = dy` |
-//! | [`sub`](Var::sub) | `y = a − b` | `da = dy, db = −dy` |
-//! | [`mul`](Var::mul) | `y = a * b` | `da = dy * b, db = dy * a` |
-//! | [`scale`](Var::scale) | `y = c x` | `dx = c dy` |
-//! | [`add_scalar`](Var::add_scalar) | `y = x + c` | `dx = dy` |
-//! | [`add_bias`](Var::add_bias) | `y[r, j] = x[r, j] + b[j]` | `dx = dy, db[j] = Σ_r dy[r, j]` |
-//! | [`matmul`](Var::matmul) | `Y = A @ B` | `dA = dY @ Bᵀ, dB = Aᵀ @ dY` |
-//! | [`matmul_t`](Var::matmul_t) | `Y = A @ Bᵀ` | `dA = dY @ B, dB = dYᵀ @ A` |
-//! | [`linear`](Var::linear) | `y = x @ Wᵀ + b` | `dx = dy @ W, dW = dyᵀ @ x, db = Σ_r dy[r]` |
-//! | [`linear_relu`](Var::linear_relu) | `y = max(x @ Wᵀ + b, 0)` | as `linear`, with `dy * 1[y > 0]` for `dy` |
-//! | [`transpose`](Var::transpose) | `Y = Xᵀ` | `dX = dYᵀ` |
-//! | [`permute`](Var::permute) | `y = x with axes reordered by p` | `dx = dy with axes reordered by p⁻¹` |
-//! | [`reshape`](Var::reshape) | `same values, new shape` | `dx = dy in x's shape` |
-//! | [`broadcast_to`](Var::broadcast_to) | `repeat along new or size-1 axes` | `dx = dy summed over those axes` |
-//! | [`concat`](Var::concat) | `y = [a, b, …] along an axis` | `da, db, … = the matching slices of dy` |
-//! | [`narrow`](Var::narrow) | `y = x[start..start+len] along an axis` | `dx = dy placed in zeros` |
-//! | [`gather_rows`](Var::gather_rows) | `y[i] = w[ids[i]]` | `dw[v] = Σ_{i: ids[i] = v} dy[i]` |
-//! | [`sum`](Var::sum) | `y = Σ x` | `dx = dy, repeated` |
-//! | [`mean`](Var::mean) | `y = Σ x / n` | `dx = dy / n, repeated` |
-//! | [`relu`](Var::relu) | `y = max(x, 0)` | `dx = dy * 1[x > 0]` |
-//! | [`gelu`](Var::gelu) | `y = x Φ(x)` | `dx = dy * (Φ(x) + x φ(x))` |
-//! | [`tanh`](Var::tanh) | `y = tanh x` | `dx = dy * (1 − y²)` |
-//! | [`exp`](Var::exp) | `y = eˣ` | `dx = dy * y` |
-//! | [`log`](Var::log) | `y = ln x` | `dx = dy / x` |
-//! | [`softmax`](Var::softmax) | `y = eˣ / Σ eˣ (rows)` | `dx = y * (dy − Σ dy * y)` |
-//! | [`log_softmax`](Var::log_softmax) | `y = x − ln Σ eˣ (rows)` | `dx = dy − softmax(x) Σ dy` |
-//! | [`layer_norm`](Var::layer_norm) | `y = (x − μ) / σ * g + b (rows)` | `dx = (dx̂ − mean(dx̂) − x̂ mean(dx̂ * x̂)) / σ, dx̂ = dy * g` |
-//! | [`causal_mask`](Var::causal_mask) | `y = x, −∞ above the diagonal` | `dx = dy, 0 above the diagonal` |
-//! | [`dropout`](Var::dropout) | `y = x * m / (1 − p)` | `dx = dy * m / (1 − p)` |
-//! | [`mse_loss`](Var::mse_loss) | `L = mean((a − b)²)` | `da = 2 (a − b) / n * dL, db = −da` |
-//! | [`cross_entropy`](Var::cross_entropy) | `L = mean(ln Σ eˣ − x[t])` | `dx = (softmax(x) − onehot(t)) / N * dL` |
-//! | [`scaled_dot_product_attention`] | `softmax(Q Kᵀ / √d) V` | composed from the ops above: no rule of its own |
+//! | [`add`] | `y = a + b` | `da = dy, db = dy` |
+//! | [`sub`] | `y = a − b` | `da = dy, db = −dy` |
+//! | [`mul`] | `y = a * b` | `da = dy * b, db = dy * a` |
+//! | [`scale`] | `y = c x` | `dx = c dy` |
+//! | [`add_scalar`] | `y = x + c` | `dx = dy` |
+//! | [`add_bias`] | `y[r, j] = x[r, j] + b[j]` | `dx = dy, db[j] = Σ_r dy[r, j]` |
+//! | [`matmul`] | `Y = A @ B` | `dA = dY @ Bᵀ, dB = Aᵀ @ dY` |
+//! | [`matmul_t`] | `Y = A @ Bᵀ` | `dA = dY @ B, dB = dYᵀ @ A` |
+//! | [`linear`] | `y = x @ Wᵀ + b` | `dx = dy @ W, dW = dyᵀ @ x, db = Σ_r dy[r]` |
+//! | [`linear_relu`] | `y = max(x @ Wᵀ + b, 0)` | as `linear`, with `dy * 1[y > 0]` |
+//! | [`transpose`] | `Y = Xᵀ` | `dX = dYᵀ` |
+//! | [`permute`] | `y = x`, axes reordered by `p` | `dx = dy`, axes reordered by `p⁻¹` |
+//! | [`reshape`] | same values, new shape | `dx = dy` in `x`'s shape |
+//! | [`broadcast_to`] | repeat along new or size-1 axes | `dy` summed over those axes |
+//! | [`concat`] | `y = [a, b, …]` along an axis | `da, db, …` = slices of `dy` |
+//! | [`narrow`] | `y = x[start..start+len]` on an axis | `dx = dy` placed in zeros |
+//! | [`gather_rows`] | `y[i] = w[ids[i]]` | `dw[v] = Σ_{i: ids[i] = v} dy[i]` |
+//! | [`sum`] | `y = Σ x` | `dx = dy`, repeated |
+//! | [`mean`] | `y = Σ x / n` | `dx = dy / n`, repeated |
+//! | [`relu`] | `y = max(x, 0)` | `dx = dy * 1[x > 0]` |
+//! | [`gelu`] | `y = x Φ(x)` | `dx = dy * (Φ(x) + x φ(x))` |
+//! | [`tanh`] | `y = tanh x` | `dx = dy * (1 − y²)` |
+//! | [`exp`] | `y = eˣ` | `dx = dy * y` |
+//! | [`log`] | `y = ln x` | `dx = dy / x` |
+//! | [`softmax`] | `y = eˣ / Σ eˣ` (rows) | `dx = y * (dy − Σ dy * y)` |
+//! | [`log_softmax`] | `y = x − ln Σ eˣ` (rows) | `dx = dy − softmax(x) Σ dy` |
+//! | [`layer_norm`] | `x̂ = (x − μ) / σ` (rows) | `dx̂ = dy * g`, then |
+//! | | `y = x̂ * g + b` | `dx = (dx̂ − mean(dx̂) − x̂ mean(dx̂ * x̂)) / σ` |
+//! | [`causal_mask`] | `y = x`, −∞ above the diagonal | `dx = dy`, 0 above the diagonal |
+//! | [`dropout`] | `y = x * m / (1 − p)` | `dx = dy * m / (1 − p)` |
+//! | [`mse_loss`] | `L = mean((a − b)²)` | `da = 2 (a − b) / n * dL, db = −da` |
+//! | [`cross_entropy`] | `L = mean(ln Σ eˣ − x[t])` (rows) | `p = softmax(x)`, then |
+//! | | | `dx = (p − onehot(t)) / N * dL` |
+//!
+//! [`scaled_dot_product_attention`], `softmax(Q Kᵀ / √d) V`, is composed from
+//! the ops above and has no rule of its own.
 // ANCHOR_END: rule_table
+//!
+//! [`add`]: Var::add
+//! [`sub`]: Var::sub
+//! [`mul`]: Var::mul
+//! [`scale`]: Var::scale
+//! [`add_scalar`]: Var::add_scalar
+//! [`add_bias`]: Var::add_bias
+//! [`matmul`]: Var::matmul
+//! [`matmul_t`]: Var::matmul_t
+//! [`linear`]: Var::linear
+//! [`linear_relu`]: Var::linear_relu
+//! [`transpose`]: Var::transpose
+//! [`permute`]: Var::permute
+//! [`reshape`]: Var::reshape
+//! [`broadcast_to`]: Var::broadcast_to
+//! [`concat`]: Var::concat
+//! [`narrow`]: Var::narrow
+//! [`gather_rows`]: Var::gather_rows
+//! [`sum`]: Var::sum
+//! [`mean`]: Var::mean
+//! [`relu`]: Var::relu
+//! [`gelu`]: Var::gelu
+//! [`tanh`]: Var::tanh
+//! [`exp`]: Var::exp
+//! [`log`]: Var::log
+//! [`softmax`]: Var::softmax
+//! [`log_softmax`]: Var::log_softmax
+//! [`layer_norm`]: Var::layer_norm
+//! [`causal_mask`]: Var::causal_mask
+//! [`dropout`]: Var::dropout
+//! [`mse_loss`]: Var::mse_loss
+//! [`cross_entropy`]: Var::cross_entropy
 
 use crate::tape::{Backward, Var};
 use crate::tensor::Tensor;

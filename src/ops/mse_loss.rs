@@ -16,7 +16,8 @@ impl<'t> Var<'t> {
         assert_same_shape("mse_loss", a.shape(), b.shape());
         if a.numel() == 0 {
             panic!(
-                "mse_loss: both operands of shape {} are empty, and the mean of nothing is undefined\n  \
+                "mse_loss: both operands of shape {} are empty, \
+                 and the mean of nothing is undefined\n  \
                  pass at least one element",
                 a.shape()
             );

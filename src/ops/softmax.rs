@@ -19,6 +19,7 @@ use crate::tape::{Backward, Var};
 use crate::tensor::Tensor;
 
 // ANCHOR: softmax
+// ANCHOR: softmax_forward
 impl<'t> Var<'t> {
     /// Softmax along the last axis: each row becomes positive and sums to 1.
     #[track_caller]
@@ -41,7 +42,9 @@ impl<'t> Var<'t> {
         self.tape().push(y, &[self], Softmax { c })
     }
 }
+// ANCHOR_END: softmax_forward
 
+// ANCHOR: softmax_backward
 struct Softmax {
     c: usize,
 }
@@ -63,6 +66,7 @@ impl Backward for Softmax {
         vec![dx]
     }
 }
+// ANCHOR_END: softmax_backward
 // ANCHOR_END: softmax
 
 #[cfg(test)]
