@@ -43,14 +43,19 @@ proptest! {
 
     // ANCHOR: lane_sums
     #[test]
-    fn lane_split_sum_and_dot_agree_with_the_plain_loops(x in (0usize..300).prop_flat_map(values)) {
+    fn lane_split_sum_and_dot_agree_with_the_plain_loops(
+        x in (0usize..300).prop_flat_map(values)
+    ) {
         let abs_sum: f32 = x.iter().map(|v| v.abs()).sum();
-        prop_assert!((kernels::sum(&x) - kernels::sum_reference(&x)).abs() <= order_tolerance(x.len(), abs_sum));
+        let sum_error = (kernels::sum(&x) - kernels::sum_reference(&x)).abs();
+        prop_assert!(sum_error <= order_tolerance(x.len(), abs_sum));
         let naive: f32 = x.iter().map(|v| v * v).fold(0.0, |s, v| s + v);
         let sq: f32 = x.iter().map(|v| v * v).sum();
-        prop_assert!((kernels::dot(&x, &x) - naive).abs() <= order_tolerance(x.len(), sq));
+        let dot_error = (kernels::dot(&x, &x) - naive).abs();
+        prop_assert!(dot_error <= order_tolerance(x.len(), sq));
         if !x.is_empty() {
-            prop_assert_eq!(kernels::max(&x), x.iter().copied().fold(f32::NEG_INFINITY, f32::max));
+            let max = x.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            prop_assert_eq!(kernels::max(&x), max);
         }
     }
     // ANCHOR_END: lane_sums
@@ -125,7 +130,9 @@ proptest! {
     #[test]
     fn every_matmul_variant_agrees_with_the_reference_on_both_sides_of_the_small_cutoff(
         (m, k, n, a, b) in (1usize..=30, 0usize..=40, 1usize..=30)
-            .prop_flat_map(|(m, k, n)| (Just(m), Just(k), Just(n), values(m * k), values(k * n)))
+            .prop_flat_map(|(m, k, n)| {
+                (Just(m), Just(k), Just(n), values(m * k), values(k * n))
+            })
     ) {
         let mut expected = vec![0.0; m * n];
         kernels::matmul_reference(&a, &b, &mut expected, m, k, n);
@@ -133,7 +140,6 @@ proptest! {
         kernels::transpose(&a, &mut a_t, m, k); // [k, m]
         let mut b_t = vec![0.0; k * n];
         kernels::transpose(&b, &mut b_t, k, n); // [n, k]
-        let mut outputs = Vec::new();
         for variant in ["ikj", "blocked", "matmul", "nt", "tn"] {
             let mut c = vec![f32::NAN; m * n];
             match variant {
@@ -143,14 +149,15 @@ proptest! {
                 "nt" => kernels::matmul_nt(&a, &b_t, &mut c, m, k, n),
                 _ => kernels::matmul_tn(&a_t, &b, &mut c, m, k, n),
             }
-            outputs.push((variant, c));
-        }
-        for (variant, c) in outputs {
             for i in 0..m {
                 for j in 0..n {
-                    let abs_sum: f32 = (0..k).map(|p| (a[i * k + p] * b[p * n + j]).abs()).sum();
+                    let abs_sum: f32 =
+                        (0..k).map(|p| (a[i * k + p] * b[p * n + j]).abs()).sum();
                     let (g, e) = (c[i * n + j], expected[i * n + j]);
-                    prop_assert!((g - e).abs() <= order_tolerance(k, abs_sum), "{variant} {m}x{k}x{n} [{i}, {j}]: {g} vs {e}");
+                    prop_assert!(
+                        (g - e).abs() <= order_tolerance(k, abs_sum),
+                        "{variant} {m}x{k}x{n} [{i}, {j}]: {g} vs {e}"
+                    );
                 }
             }
         }

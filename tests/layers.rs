@@ -72,7 +72,8 @@ fn relu_after_a_fresh_linear_layer_passes_gradient_through_about_half_its_units(
     let layer = Linear::new(&mut params.scope(""), 64, 256, true, &mut rng);
     let tape = Tape::new();
     let ctx = Ctx::eval(&tape, &params);
-    let z = layer.forward(&ctx, ctx.input(Tensor::normal([32, 64], 0.0, 1.0, &mut rng))); // [32, 256]
+    let x = Tensor::normal([32, 64], 0.0, 1.0, &mut rng);
+    let z = layer.forward(&ctx, ctx.input(x)); // [32, 256]
     let dz = tape.backward_with(z.relu(), Tensor::ones([32, 256]))[z].clone();
     // The gate is exact: dz is 1 where the unit is active and 0 where it is not.
     for (&g, &v) in dz.data().iter().zip(z.value().data()) {

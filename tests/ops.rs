@@ -40,7 +40,8 @@ proptest! {
     // ANCHOR: matmul_gradcheck
     #[test]
     fn matmul_matches_finite_differences(
-        (a, b) in (1usize..=4, 1usize..=4, 1usize..=4).prop_flat_map(|(m, k, n)| (tensor(vec![m, k]), tensor(vec![k, n])))
+        (a, b) in (1usize..=4, 1usize..=4, 1usize..=4)
+            .prop_flat_map(|(m, k, n)| (tensor(vec![m, k]), tensor(vec![k, n])))
     ) {
         assert_gradcheck(|_t, v| v[0].matmul(v[1]), &[a, b]);
     }
@@ -48,7 +49,9 @@ proptest! {
     #[test]
     fn batched_matmul_matches_finite_differences(
         (a, b) in (1usize..=3, 1usize..=3, 1usize..=3, 1usize..=3, 1usize..=3)
-            .prop_flat_map(|(bt, m, k, n, h)| (tensor(vec![bt, h, m, k]), tensor(vec![bt, h, k, n])))
+            .prop_flat_map(|(bt, m, k, n, h)| {
+                (tensor(vec![bt, h, m, k]), tensor(vec![bt, h, k, n]))
+            })
     ) {
         assert_gradcheck(|_t, v| v[0].matmul(v[1]), &[a, b]);
     }
@@ -140,7 +143,9 @@ proptest! {
     // ANCHOR: activation_gradcheck
     // ANCHOR: relu_gradcheck
     #[test]
-    fn relu_matches_finite_differences_away_from_its_kink(x in dims(3, 4).prop_flat_map(|d| away_from_zero(d, 0.05))) {
+    fn relu_matches_finite_differences_away_from_its_kink(
+        x in dims(3, 4).prop_flat_map(|d| away_from_zero(d, 0.05))
+    ) {
         assert_gradcheck(|_t, v| v[0].relu(), &[x]);
     }
     // ANCHOR_END: relu_gradcheck
@@ -163,7 +168,9 @@ proptest! {
 
     // ANCHOR: softmax_gradcheck
     #[test]
-    fn softmax_and_log_softmax_match_finite_differences(x in dims(3, 5).prop_flat_map(|d| tensor_in(d, -3.0, 3.0))) {
+    fn softmax_and_log_softmax_match_finite_differences(
+        x in dims(3, 5).prop_flat_map(|d| tensor_in(d, -3.0, 3.0))
+    ) {
         assert_gradcheck(|_t, v| v[0].softmax(), &[x.clone()]);
         assert_gradcheck(|_t, v| v[0].log_softmax(), &[x]);
     }
@@ -172,27 +179,45 @@ proptest! {
     // ANCHOR: layer_norm_gradcheck
     #[test]
     fn layer_norm_matches_finite_differences_with_and_without_affine(
-        (x, g, b) in (1usize..=4, 2usize..=5).prop_flat_map(|(r, c)| (rows_with_spread(r, c), tensor_in(vec![c], 0.5, 1.5), tensor(vec![c])))
+        (x, g, b) in (1usize..=4, 2usize..=5).prop_flat_map(|(r, c)| {
+            (rows_with_spread(r, c), tensor_in(vec![c], 0.5, 1.5), tensor(vec![c]))
+        })
     ) {
         assert_gradcheck(|_t, v| v[0].layer_norm(None, None, 1e-5), &[x.clone()]);
-        assert_gradcheck(|_t, v| v[0].layer_norm(Some(v[1]), None, 1e-5), &[x.clone(), g.clone()]);
-        assert_gradcheck(|_t, v| v[0].layer_norm(None, Some(v[1]), 1e-5), &[x.clone(), b.clone()]);
-        assert_gradcheck(|_t, v| v[0].layer_norm(Some(v[1]), Some(v[2]), 1e-5), &[x, g, b]);
+        assert_gradcheck(
+            |_t, v| v[0].layer_norm(Some(v[1]), None, 1e-5),
+            &[x.clone(), g.clone()],
+        );
+        assert_gradcheck(
+            |_t, v| v[0].layer_norm(None, Some(v[1]), 1e-5),
+            &[x.clone(), b.clone()],
+        );
+        assert_gradcheck(
+            |_t, v| v[0].layer_norm(Some(v[1]), Some(v[2]), 1e-5),
+            &[x, g, b],
+        );
     }
     // ANCHOR_END: layer_norm_gradcheck
 
     // ANCHOR: attention_gradcheck
     #[test]
-    fn causal_mask_then_softmax_matches_finite_differences(x in (1usize..=2, 1usize..=4).prop_flat_map(|(b, t)| tensor(vec![b, t, t]))) {
+    fn causal_mask_then_softmax_matches_finite_differences(
+        x in (1usize..=2, 1usize..=4).prop_flat_map(|(b, t)| tensor(vec![b, t, t]))
+    ) {
         assert_gradcheck(|_t, v| v[0].causal_mask().softmax(), &[x]);
     }
 
     #[test]
     fn attention_matches_finite_differences_with_and_without_a_causal_mask(
-        (q, k, v) in attention_dims().prop_flat_map(|(b, t, d)| (tensor(vec![b, t, d]), tensor(vec![b, t, d]), tensor(vec![b, t, d])))
+        (q, k, v) in attention_dims().prop_flat_map(|(b, t, d)| {
+            (tensor(vec![b, t, d]), tensor(vec![b, t, d]), tensor(vec![b, t, d]))
+        })
     ) {
         for causal in [false, true] {
-            assert_gradcheck(|_t, x| scaled_dot_product_attention(x[0], x[1], x[2], causal), &[q.clone(), k.clone(), v.clone()]);
+            assert_gradcheck(
+                |_t, x| scaled_dot_product_attention(x[0], x[1], x[2], causal),
+                &[q.clone(), k.clone(), v.clone()],
+            );
         }
     }
     // ANCHOR_END: attention_gradcheck
@@ -343,7 +368,7 @@ fn gradcheck_is_not_fooled_by_rounding_in_large_inputs() {
     }
 }
 
-// ANCHOR: step_size
+// ANCHOR: mean_quotient_error
 /// The mean of |q − exp'(x)| over 200 points in [0.5, 1.5], where q is the
 /// forward quotient (f(x + h) − f(x)) / h or the central one
 /// (f(x + h) − f(x − h)) / 2h of f = exp, evaluated in f32 as the engine
@@ -366,7 +391,9 @@ fn mean_quotient_error(h: f64, central: bool, in_f32: bool) -> f64 {
         .sum();
     total / 200.0
 }
+// ANCHOR_END: mean_quotient_error
 
+// ANCHOR: step_size
 #[test]
 fn central_differences_are_second_order_and_a_step_near_1e_2_suits_f32() {
     // Truncation alone (f64): a step ten times smaller makes the forward error

@@ -80,7 +80,8 @@ fn adamw_first_step_moves_by_the_learning_rate_and_decays_separately() {
     // decay first: p = 1 · (1 − 0.1 · 0.01) − 0.1 · 0.5 / (0.5 + 1e-8) = 0.899
     let got = run(&mut AdamW::new(0.1), 1.0, 0.5, 1);
     assert_relative_eq!(got[0], 0.899, max_relative = 4.0 * f32::EPSILON);
-    // Without decay and with a constant gradient, every step is η (m̂ = g, v̂ = g² for all t).
+    // Without decay and with a constant gradient, every step is η
+    // (m̂ = g, v̂ = g² for all t).
     let got = run(&mut AdamW::new(0.1).weight_decay(0.0), 0.0, -2.0, 3);
     close(&got, &[0.1, 0.2, 0.3]);
 }

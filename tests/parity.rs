@@ -241,39 +241,23 @@ fn three_adamw_steps_match_pytorch() {
     let mut opt = AdamW::new(fx.meta("lr").parse().unwrap());
     assert_eq!(opt.weight_decay, fx.meta("weight_decay").parse::<f64>().unwrap());
     for step in 1..=3 {
+        // Compares against the fixture's tensor `step{step}.{key}`.
+        let check = |key: &str, got: &Tensor, kind: Kind| {
+            compare(&fx, &format!("step{step}.{key}"), got, kind)
+        };
         let tape = Tape::new();
         let ctx = Ctx::eval(&tape, &params);
         let loss = layer
             .forward(&ctx, ctx.input(fx.t("input.x")))
             .mse_loss(ctx.input(fx.t("input.t")));
-        compare(&fx, &format!("step{step}.loss"), &loss.value(), Kind::Forward);
+        check("loss", &loss.value(), Kind::Forward);
         let grads = ctx.param_grads(&tape.backward(loss));
-        compare(
-            &fx,
-            &format!("step{step}.grad.weight"),
-            grads.get(layer.weight).unwrap(),
-            Kind::Gradient,
-        );
-        compare(
-            &fx,
-            &format!("step{step}.grad.bias"),
-            grads.get(layer.bias.unwrap()).unwrap(),
-            Kind::Gradient,
-        );
+        check("grad.weight", grads.get(layer.weight).unwrap(), Kind::Gradient);
+        check("grad.bias", grads.get(layer.bias.unwrap()).unwrap(), Kind::Gradient);
         drop(ctx);
         opt.step(&mut params, &grads);
-        compare(
-            &fx,
-            &format!("step{step}.param.weight"),
-            params.get(layer.weight),
-            Kind::Tight,
-        );
-        compare(
-            &fx,
-            &format!("step{step}.param.bias"),
-            params.get(layer.bias.unwrap()),
-            Kind::Tight,
-        );
+        check("param.weight", params.get(layer.weight), Kind::Tight);
+        check("param.bias", params.get(layer.bias.unwrap()), Kind::Tight);
     }
 }
 // ANCHOR_END: adamw_parity

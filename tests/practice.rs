@@ -62,7 +62,8 @@ fn ten_scalar_layers_multiply_the_gradient_by_c_or_by_one_plus_c_ten_times() {
     // Powers of 0.5 and 1.5 = 3/2 are exact in f32 (3^10 = 59049 < 2^24).
     assert_eq!(input_grad(0.5, false), 0.5f32.powi(10)); // 1/1024
     assert_eq!(input_grad(0.5, true), 57.665_04); // 59049/1024 = 57.6650390625
-    assert_eq!(input_grad(-0.5, true), 0.5f32.powi(10)); // the branch cancels half the skip
+    // At c = −0.5 the branch cancels half the skip.
+    assert_eq!(input_grad(-0.5, true), 0.5f32.powi(10));
     // c = 0.05 is not exact: ten steps of one multiply and one add each, so
     // about 20 roundings of 6e-8 relative, 1.2e-6 in all; 1e-5 is above that.
     let scaled = input_grad(0.05, true) as f64;

@@ -7,7 +7,9 @@ use common::strategies::tensor;
 use common::{BRANCHES, Branch, BranchParams, half_ulp};
 use proptest::prelude::*;
 use resgrad::check::jacobian;
-use resgrad::nn::{Ctx, Linear, Module, ParamGrads, Params, Relu, Residual, Sequential};
+use resgrad::nn::{
+    Ctx, Linear, Module, ParamGrads, ParamId, Params, Relu, Residual, Sequential,
+};
 use resgrad::optim::{Optimizer, Sgd};
 use resgrad::{Rng, Tape, Tensor, Var};
 
@@ -42,12 +44,19 @@ proptest! {
     /// away from dy + g. (The branch's gradient reaches x as one piece: the
     /// attention branch uses one fused QKV projection, so x feeds one op.)
     #[test]
-    fn the_skip_adds_exactly_the_upstream_gradient_to_the_branchs((params, x, dy) in case()) {
+    fn the_skip_adds_exactly_the_upstream_gradient_to_the_branchs(
+        (params, x, dy) in case()
+    ) {
         let with_skip = vjp(&params, &x, &dy, true);
         let branch_only = vjp(&params, &x, &dy, false);
-        for ((&r, &g), &d) in with_skip.data().iter().zip(branch_only.data()).zip(dy.data()) {
+        let pairs = with_skip.data().iter().zip(branch_only.data());
+        for ((&r, &g), &d) in pairs.zip(dy.data()) {
             let err = (r as f64 - g as f64 - d as f64).abs();
-            prop_assert!(err <= half_ulp(r), "{:?}: {r} - {g} vs dy {d} (error {err:e})", params.kind);
+            prop_assert!(
+                err <= half_ulp(r),
+                "{:?}: {r} - {g} vs dy {d} (error {err:e})",
+                params.kind
+            );
         }
     }
     // ANCHOR_END: vjp_property
@@ -55,7 +64,9 @@ proptest! {
     // ANCHOR: jacobian_property
     /// Row by row, the same statement about Jacobians: J(x + F) − J(F) = I.
     #[test]
-    fn the_jacobian_of_a_residual_block_is_identity_plus_the_branchs((params, x, _dy) in case()) {
+    fn the_jacobian_of_a_residual_block_is_identity_plus_the_branchs(
+        (params, x, _dy) in case()
+    ) {
         let with_skip = jacobian(|_t, v| v + params.apply(v), &x);
         let branch_only = jacobian(|_t, v| params.apply(v), &x);
         let n = x.numel();
@@ -64,7 +75,11 @@ proptest! {
                 let (r, g) = (with_skip.get(&[i, j]), branch_only.get(&[i, j]));
                 let identity = if i == j { 1.0 } else { 0.0 };
                 let err = (r as f64 - g as f64 - identity).abs();
-                prop_assert!(err <= half_ulp(r), "{:?} [{i}, {j}]: {r} - {g} vs {identity}", params.kind);
+                prop_assert!(
+                    err <= half_ulp(r),
+                    "{:?} [{i}, {j}]: {r} - {g} vs {identity}",
+                    params.kind
+                );
             }
         }
     }
@@ -97,7 +112,9 @@ proptest! {
     /// plain network would stop learning here); the skip still delivers dy.
     #[test]
     fn a_branch_with_all_relus_dead_still_passes_dy_through(
-        (x, dy, seed) in (1usize..=4, 2usize..=5).prop_flat_map(|(t, d)| (tensor(vec![t, d]), tensor(vec![t, d]), any::<u64>()))
+        (x, dy, seed) in (1usize..=4, 2usize..=5).prop_flat_map(|(t, d)| {
+            (tensor(vec![t, d]), tensor(vec![t, d]), any::<u64>())
+        })
     ) {
         let d = x.shape().last();
         let mut params = BranchParams::random(Branch::Mlp, d, 4, &mut Rng::new(seed));
@@ -177,31 +194,40 @@ fn the_scalar_example_matches_its_closed_form_and_only_the_residual_survives_a_n
     // a = 0: the plain block's gradient is exactly 0, the residual's is x − t.
     assert_eq!(scalar_grad(0.0, 1.5, 0.5, false), 0.0);
     assert_eq!(scalar_grad(0.0, 1.5, 0.5, true), 1.0);
-    // a = 1e-3: the plain gradient is over a thousand times smaller than the residual
-    // one. The closed forms give (1.001·1.5 − 0.5)·1.001 / ((0.0015 − 0.5)·0.001) ≈ −2011.
+    // a = 1e-3: the plain gradient is over a thousand times smaller than the
+    // residual one. The closed forms give
+    // (1.001·1.5 − 0.5)·1.001 / ((0.0015 − 0.5)·0.001) ≈ −2011.
     let ratio = scalar_grad(1e-3, 1.5, 0.5, true) / scalar_grad(1e-3, 1.5, 0.5, false);
     assert!(ratio < -1000.0, "ratio {ratio}");
 }
 // ANCHOR_END: scalar_example
 
+// ANCHOR: zero_init_block
+/// The block `x + W₂ relu(W₁ x + b₁) + b₂` on 4 features, 8 hidden, with its
+/// last layer zeroed; and the ids of `W₁`, `b₁`, `W₂`, `b₂`.
+fn zero_init_block(
+    params: &mut Params,
+    rng: &mut Rng,
+) -> (Residual<Sequential>, [ParamId; 4]) {
+    let first = Linear::new(&mut params.scope("0"), 4, 8, true, rng);
+    let last = Linear::new(&mut params.scope("2"), 8, 4, true, rng);
+    last.zero_init(params); // W₂ = 0, b₂ = 0
+    let ids = [first.weight, first.bias.unwrap(), last.weight, last.bias.unwrap()];
+    (Residual::new(Sequential::new().push(first).push(Relu).push(last)), ids)
+}
+// ANCHOR_END: zero_init_block
+
 // ANCHOR: zero_init_learns
-/// A block `x + W₂ relu(W₁ x + b₁) + b₂` whose last layer starts at zero is
-/// the identity, yet not stuck. The zero layer's weight gets gradient at
-/// once, `dW₂ = dyᵀ relu(W₁ x + b₁)`, because its input is not zero; what
-/// it sends further down, `dy W₂`, is exactly zero, so `W₁` and `b₁` wait
-/// one step, until the first update has moved `W₂` off zero. Every check is
-/// an exact comparison with 0: a product with an exact 0 is exactly 0 in
-/// f32, and x + 0 is exactly x, so no tolerance is needed.
+/// That block is the identity, yet not stuck: `W₂` gets gradient at once,
+/// `dW₂ = dyᵀ relu(W₁ x + b₁)`, because its input is not zero; what it sends
+/// further down, `dy W₂`, is exactly zero, so `W₁` and `b₁` wait one step, until
+/// the first update has moved `W₂` off zero. Every check is an exact comparison
+/// with 0: a product with an exact 0 is exactly 0 in f32, and x + 0 is exactly x.
 #[test]
 fn a_zero_initialised_last_layer_learns_at_once_and_the_layer_before_it_one_step_later() {
     let mut rng = Rng::new(31);
     let mut params = Params::new();
-    let first = Linear::new(&mut params.scope("0"), 4, 8, true, &mut rng);
-    let last = Linear::new(&mut params.scope("2"), 8, 4, true, &mut rng);
-    last.zero_init(&mut params); // W₂ = 0, b₂ = 0
-    let (w1, b1, w2, b2) =
-        (first.weight, first.bias.unwrap(), last.weight, last.bias.unwrap());
-    let block = Residual::new(Sequential::new().push(first).push(Relu).push(last));
+    let (block, [w1, b1, w2, b2]) = zero_init_block(&mut params, &mut rng);
     let x = Tensor::normal([3, 4], 0.0, 1.0, &mut rng);
     let target = Tensor::normal([3, 4], 0.0, 1.0, &mut rng);
     let pass = |params: &Params| -> (Tensor, ParamGrads) {

@@ -3,6 +3,7 @@
 
 mod common;
 
+use common::json::Json;
 use common::{panic_location, panic_message};
 use resgrad::check::jacobian;
 use resgrad::{Rng, Tape, Tensor, Var};
@@ -167,7 +168,8 @@ fn adding_a_branch_of_another_width_to_a_skip_names_the_projection_shortcut() {
 fn a_matmul_with_mismatched_inner_axes_panics_with_the_whole_message() {
     let tape = Tape::new();
     let x = tape.leaf(Tensor::ones([2, 5, 64])); // [B, T, C]
-    let w = tape.leaf(Tensor::ones([128, 64])); // [out, in], as PyTorch stores a Linear weight
+    // [out, in], as PyTorch stores a Linear weight
+    let w = tape.leaf(Tensor::ones([128, 64]));
     let msg = panic_message(|| {
         let _ = x.matmul(w); // should have been x.matmul(w.transpose())
     });
@@ -175,7 +177,8 @@ fn a_matmul_with_mismatched_inner_axes_panics_with_the_whole_message() {
         msg,
         "matmul: inner dimensions differ\n  \
          lhs shape [2, 5, 64] (K = 64), rhs shape [128, 64] (K = 128)\n  \
-         a.matmul(b) needs a's last axis to match b's second-to-last; did you mean to transpose one of them?"
+         a.matmul(b) needs a's last axis to match b's second-to-last; \
+         did you mean to transpose one of them?"
     );
 }
 // ANCHOR_END: matmul_message
@@ -230,30 +233,20 @@ fn the_json_trace_lists_every_node_with_value_and_gradient() {
     assert!(json.contains("\"sent\": [{\"to\": 0, \"grad\": [0.0, 1.0]}]"));
 }
 
-// ANCHOR: contributions_sum
-#[test]
-fn the_json_traces_contributions_sum_to_each_gradient_bit_for_bit() {
-    use common::json::Json;
-    let mut rng = Rng::new(11);
-    let tape = Tape::new();
-    let x = tape.leaf(Tensor::normal([3, 4], 0.0, 1.0, &mut rng)).label("x");
-    let w = tape.leaf(Tensor::normal([4, 4], 0.0, 0.5, &mut rng)).label("w");
-    let target = tape.constant(Tensor::normal([3, 4], 0.0, 1.0, &mut rng));
-    // x feeds the skip, the branch's matmul and the layer norm: three contributions.
-    let h = x + x.layer_norm(None, None, 1e-5).matmul(w).gelu() + x.matmul(w);
-    let e = h - target;
-    let loss = (e * e).mean();
-    let g = tape.backward(loss);
-    let doc = common::json::parse(&tape.to_json(Some(&g))).expect("valid JSON");
-    let Some(Json::Arr(nodes)) = doc.get("nodes") else { panic!("no nodes") };
-    let numbers = |v: &Json| -> Vec<f32> {
-        let Json::Arr(items) = v else { panic!("not an array: {v:?}") };
-        items
-            .iter()
-            .map(|n| if let Json::Num(n) = n { *n as f32 } else { panic!("{n:?}") })
-            .collect()
-    };
-    // Replay the sweep's accumulation: senders in decreasing id order.
+// ANCHOR: replay_sweep
+/// The numbers of a JSON array, as f32.
+fn numbers(v: &Json) -> Vec<f32> {
+    let Json::Arr(items) = v else { panic!("not an array: {v:?}") };
+    items
+        .iter()
+        .map(|n| if let Json::Num(n) = n { *n as f32 } else { panic!("{n:?}") })
+        .collect()
+}
+
+/// Replays the sweep's accumulation from a trace's nodes: the loss (the
+/// last node) starts at 1, then senders in decreasing id order add each
+/// contribution they sent into what its receiver has so far.
+fn replay_sweep(nodes: &[Json]) -> Vec<Option<Vec<f32>>> {
     let mut received: Vec<Option<Vec<f32>>> = vec![None; nodes.len()];
     received[nodes.len() - 1] = Some(vec![1.0]);
     for node in nodes.iter().rev() {
@@ -267,24 +260,36 @@ fn the_json_traces_contributions_sum_to_each_gradient_bit_for_bit() {
             }
         }
     }
+    received
+}
+// ANCHOR_END: replay_sweep
+
+// ANCHOR: contributions_sum
+#[test]
+fn the_json_traces_contributions_sum_to_each_gradient_bit_for_bit() {
+    let mut rng = Rng::new(11);
+    let tape = Tape::new();
+    let x = tape.leaf(Tensor::normal([3, 4], 0.0, 1.0, &mut rng)).label("x");
+    let w = tape.leaf(Tensor::normal([4, 4], 0.0, 0.5, &mut rng)).label("w");
+    let target = tape.constant(Tensor::normal([3, 4], 0.0, 1.0, &mut rng));
+    // x feeds the skip, the branch's matmul and the layer norm: three contributions.
+    let h = x + x.layer_norm(None, None, 1e-5).matmul(w).gelu() + x.matmul(w);
+    let e = h - target;
+    let loss = (e * e).mean();
+    let g = tape.backward(loss);
+    let doc = common::json::parse(&tape.to_json(Some(&g))).expect("valid JSON");
+    let Some(Json::Arr(nodes)) = doc.get("nodes") else { panic!("no nodes") };
+    let received = replay_sweep(nodes);
+    let bits = |v: &[f32]| v.iter().map(|v| v.to_bits()).collect::<Vec<u32>>();
     let mut fan_in_of_x = 0;
     for (id, node) in nodes.iter().enumerate() {
         match node.get("grad") {
             Some(Json::Null) => assert!(received[id].is_none(), "node {id}"),
-            Some(grad) => {
-                let expect: Vec<u32> =
-                    numbers(grad).iter().map(|v| v.to_bits()).collect();
-                let got: Vec<u32> = received[id]
-                    .as_ref()
-                    .expect("received")
-                    .iter()
-                    .map(|v| v.to_bits())
-                    .collect();
-                assert_eq!(
-                    got, expect,
-                    "node {id}: the contributions do not sum to the gradient"
-                );
-            }
+            Some(grad) => assert_eq!(
+                bits(received[id].as_ref().expect("received")),
+                bits(&numbers(grad)),
+                "node {id}: the contributions do not sum to the gradient"
+            ),
             None => panic!("node {id} has no grad field"),
         }
         let Some(Json::Arr(sent)) = node.get("sent") else { panic!() };

@@ -273,7 +273,8 @@ const H: usize = 6;
 // ANCHOR: jacobian_difference
 /// A small random branch, `F(x) = tanh(x W₁ᵀ + b₁) W₂ᵀ + b₂`, on `[1, D]`.
 fn small_branch<'t>(tape: &'t Tape, x: Var<'t>, w: &[Tensor; 4]) -> Var<'t> {
-    affine(tape, affine(tape, x, &w[0], &w[1]).tanh(), &w[2], &w[3]) // [1, D] -> [1, H] -> [1, D]
+    // [1, D] -> [1, H] -> [1, D]
+    affine(tape, affine(tape, x, &w[0], &w[1]).tanh(), &w[2], &w[3])
 }
 
 /// `J(x + F(x)) − J(F)` at a random point, by reverse mode: one backward

@@ -85,10 +85,9 @@ pub struct LayerSignal {
 }
 
 // ANCHOR: signal_per_layer
-/// Pushes `train + test` random inputs through `depth` seeded blocks and
-/// measures the signal after each: the probe is fitted on the first `train`
-/// rows and scored, like the cosine and the norm, on the last `test` rows.
-/// Returns `depth + 1` entries, layer 0 (the input) first.
+/// The signal after each of `depth` seeded blocks, layer 0 (the input) first, for
+/// `train + test` random inputs: the probe is fitted on the first `train` rows and
+/// scored, like the cosine and the norm, on the last `test` rows.
 pub fn signal_per_layer(
     wiring: Wiring,
     depth: usize,
@@ -99,10 +98,9 @@ pub fn signal_per_layer(
     let mut rng = Rng::new(seed);
     let mut params = Params::new();
     let blocks = Block::stack(&mut params, depth, &mut rng);
-    let x = Tensor::normal([train + test, WIDTH], 0.0, 1.0, &mut rng); // [train + test, WIDTH]
+    let x = Tensor::normal([train + test, WIDTH], 0.0, 1.0, &mut rng);
     let split = train * WIDTH; // the training rows end here in the flat data
     let (x_train, x_test) = x.data().split_at(split);
-
     let measure = |layer: usize, h: &Tensor| {
         let (h_train, h_test) = h.data().split_at(split);
         LayerSignal {

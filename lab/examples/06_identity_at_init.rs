@@ -38,7 +38,8 @@
 use lab::digits::{DigitModel, reverse_batch, token_accuracy};
 use lab::{Claim, Figure, Outcome, Series, Table, fmt_num};
 use resgrad::nn::{
-    Ctx, EncoderLayerConfig, Module, ParamId, Params, ResidualOptions, TransformerEncoder,
+    Ctx, EncoderLayerConfig, Module, ParamGrads, ParamId, Params, ResidualOptions,
+    TransformerEncoder,
 };
 use resgrad::optim::{AdamW, Optimizer, clip_grad_norm, linear_warmup};
 use resgrad::rng::Rng;
@@ -185,8 +186,7 @@ pub struct RezeroRun {
 
 // ANCHOR: rezero_training
 /// Trains the gated reverser for `steps` AdamW steps (lr 3e-3, warmup 50,
-/// gradient clipping at 1), recording every gate before training and after
-/// each step.
+/// clipping at 1), recording every gate before training and after each step.
 pub fn train_rezero(layers: usize, steps: usize, seed: u64) -> RezeroRun {
     let mut rng = Rng::new(seed);
     let mut params = Params::new();
@@ -198,7 +198,7 @@ pub fn train_rezero(layers: usize, steps: usize, seed: u64) -> RezeroRun {
     let mut opt = AdamW::new(3e-3);
     let mut alphas = vec![read(&params)];
     let mut losses = Vec::with_capacity(steps);
-    let (mut branch_grad_at_step0, mut gate_grad_at_step0) = (f32::NAN, f32::NAN);
+    let mut step0 = (f32::NAN, f32::NAN);
     for step in 0..steps {
         let (inputs, targets) = reverse_batch(BATCH, &mut rng);
         let tape = Tape::new();
@@ -206,22 +206,7 @@ pub fn train_rezero(layers: usize, steps: usize, seed: u64) -> RezeroRun {
         let loss = model.logits(&ctx, &inputs, BATCH).cross_entropy(&targets);
         let mut grads = ctx.param_grads(&tape.backward(loss));
         if step == 0 {
-            let max_abs =
-                |g: &Tensor| g.data().iter().fold(0.0f32, |m, v| m.max(v.abs()));
-            let is_branch = |name: &str| {
-                ["self_attn.", "linear1.", "linear2.", "norm1.", "norm2."]
-                    .iter()
-                    .any(|b| name.contains(b))
-            };
-            branch_grad_at_step0 = params
-                .iter()
-                .filter(|(_, p)| is_branch(&p.name))
-                .map(|(id, _)| grads.get(id).map_or(0.0, max_abs))
-                .fold(0.0, f32::max);
-            gate_grad_at_step0 = gates
-                .iter()
-                .map(|(_, id)| grads.get(*id).map_or(0.0, |g| g.item().abs()))
-                .fold(f32::INFINITY, f32::min);
+            step0 = step0_gradients(&params, &gates, &grads);
         }
         clip_grad_norm(&mut grads, 1.0);
         losses.push(loss.value().item());
@@ -230,19 +215,44 @@ pub fn train_rezero(layers: usize, steps: usize, seed: u64) -> RezeroRun {
         opt.step(&mut params, &grads);
         alphas.push(read(&params));
     }
-    // ANCHOR_END: rezero_training
-    let accuracy = accuracy(&model, &params, 512, 99);
-    let inserted = insert_zero_layers(&model, &mut params, 4, seed + 1);
     RezeroRun {
         gate_names: gates.into_iter().map(|(n, _)| n).collect(),
         alphas,
         losses,
-        branch_grad_at_step0,
-        gate_grad_at_step0,
-        accuracy,
-        inserted,
+        branch_grad_at_step0: step0.0,
+        gate_grad_at_step0: step0.1,
+        accuracy: accuracy(&model, &params, 512, 99),
+        inserted: insert_zero_layers(&model, &mut params, 4, seed + 1),
     }
 }
+// ANCHOR_END: rezero_training
+
+// ANCHOR: step0_gradients
+/// Before clipping, at step 0: the largest |gradient| over the branches' own
+/// weights, and the smallest |gradient| over the gates.
+fn step0_gradients(
+    params: &Params,
+    gates: &[(String, ParamId)],
+    grads: &ParamGrads,
+) -> (f32, f32) {
+    let max_abs = |g: &Tensor| g.data().iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    let is_branch = |name: &str| {
+        ["self_attn.", "linear1.", "linear2.", "norm1.", "norm2."]
+            .iter()
+            .any(|b| name.contains(b))
+    };
+    let branch = params
+        .iter()
+        .filter(|(_, p)| is_branch(&p.name))
+        .map(|(id, _)| grads.get(id).map_or(0.0, max_abs))
+        .fold(0.0, f32::max);
+    let gate = gates
+        .iter()
+        .map(|(_, id)| grads.get(*id).map_or(0.0, |g| g.item().abs()))
+        .fold(f32::INFINITY, f32::min);
+    (branch, gate)
+}
+// ANCHOR_END: step0_gradients
 
 /// Registers `extra` zero-initialised pre-norm layers in `params` and
 /// places them in the middle of `encoder`'s layers, before its final norm.

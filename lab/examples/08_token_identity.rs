@@ -106,20 +106,7 @@ pub struct Identity {
 pub fn token_identity(stack: Stack, depth: usize, seed: u64) -> Identity {
     let mut rng = Rng::new(seed);
     let mut params = Params::new();
-    let layers: Vec<(MultiHeadAttention, LayerNorm)> = (0..depth)
-        .map(|k| {
-            let mut scope = params.scope(&format!("layers.{k}"));
-            let attn = MultiHeadAttention::new(
-                &mut scope.sub("attn"),
-                WIDTH,
-                HEADS,
-                0.0,
-                true,
-                &mut rng,
-            );
-            (attn, LayerNorm::new(&mut scope.sub("norm"), WIDTH))
-        })
-        .collect();
+    let layers = attention_layers(&mut params, depth, &mut rng);
     let seqs = FIT_SEQS + TEST_SEQS;
     let x = Tensor::normal([seqs, TOKENS, WIDTH], 0.0, 1.0, &mut rng); // [S, T, d]
 
@@ -148,6 +135,31 @@ pub fn token_identity(stack: Stack, depth: usize, seed: u64) -> Identity {
     out
 }
 // ANCHOR_END: token_identity
+
+// ANCHOR: attention_layers
+/// `depth` attention layers of `WIDTH` channels and `HEADS` heads, each with
+/// the layer norm that `Skip` and `NoSkip` put in front of it.
+fn attention_layers(
+    params: &mut Params,
+    depth: usize,
+    rng: &mut Rng,
+) -> Vec<(MultiHeadAttention, LayerNorm)> {
+    (0..depth)
+        .map(|k| {
+            let mut scope = params.scope(&format!("layers.{k}"));
+            let attn = MultiHeadAttention::new(
+                &mut scope.sub("attn"),
+                WIDTH,
+                HEADS,
+                0.0,
+                true,
+                rng,
+            );
+            (attn, LayerNorm::new(&mut scope.sub("norm"), WIDTH))
+        })
+        .collect()
+}
+// ANCHOR_END: attention_layers
 
 fn cosine(a: &[f32], b: &[f32]) -> f64 {
     let (mut ab, mut aa, mut bb) = (0.0f64, 0.0f64, 0.0f64);

@@ -168,22 +168,7 @@ pub fn train(merge: Merge, steps: usize, eval_every: usize) -> TrainingRun {
     let (x_eval, y_eval) = spirals(1000, &mut Rng::new(41));
     let mut data_rng = Rng::new(43); // the same batches for both variants
     let mut opt = AdamW::new(1e-3).weight_decay(0.0);
-    let eval = |params: &Params| {
-        let tape = Tape::new();
-        let ctx = Ctx::eval(&tape, params);
-        let logits = model.forward(&ctx, ctx.input(x_eval.clone()));
-        let loss = logits.cross_entropy(&y_eval).value().item() as f64;
-        let logits = logits.value();
-        let correct = logits
-            .data()
-            .chunks_exact(CLASSES)
-            .zip(&y_eval)
-            .filter(|&(row, &t)| {
-                row.iter().enumerate().all(|(j, &v)| j == t || v < row[t])
-            })
-            .count();
-        (loss, correct as f64 / y_eval.len() as f64)
-    };
+    let eval = |params: &Params| evaluate(&model, params, &x_eval, &y_eval);
     let mut curve = vec![(0, eval(&params).0)];
     for step in 1..=steps {
         let (x, y) = spirals(64, &mut data_rng);
@@ -201,6 +186,25 @@ pub fn train(merge: Merge, steps: usize, eval_every: usize) -> TrainingRun {
     TrainingRun { curve, accuracy, params: params.numel() }
 }
 // ANCHOR_END: train
+
+// ANCHOR: evaluate
+/// Held-out cross-entropy and accuracy of `model` on the points `x` with
+/// classes `y`; a point is correct when its class has strictly the largest logit.
+fn evaluate(model: &Model, params: &Params, x: &Tensor, y: &[usize]) -> (f64, f64) {
+    let tape = Tape::new();
+    let ctx = Ctx::eval(&tape, params);
+    let logits = model.forward(&ctx, ctx.input(x.clone()));
+    let loss = logits.cross_entropy(y).value().item() as f64;
+    let logits = logits.value();
+    let correct = logits
+        .data()
+        .chunks_exact(CLASSES)
+        .zip(y)
+        .filter(|&(row, &t)| row.iter().enumerate().all(|(j, &v)| j == t || v < row[t]))
+        .count();
+    (loss, correct as f64 / y.len() as f64)
+}
+// ANCHOR_END: evaluate
 
 /// What one built model costs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -74,7 +74,11 @@ impl DigitModel {
             head: Linear::new(&mut params.scope("head"), d, VOCAB, true, rng),
         }
     }
+}
+// ANCHOR_END: digit_model
 
+// ANCHOR: digit_model_forward
+impl DigitModel {
     /// The encoder's output `[batch, LEN, d]` for `batch` rows of `LEN` digits.
     pub fn encode<'t>(&self, ctx: &Ctx<'t>, ids: &[usize], batch: usize) -> Var<'t> {
         let x = add_positions(ctx, self.embed.forward(ctx, ids, batch)); // [B, T, d]
@@ -91,4 +95,4 @@ impl DigitModel {
         self.head_logits(ctx, self.encode(ctx, ids, batch), batch)
     }
 }
-// ANCHOR_END: digit_model
+// ANCHOR_END: digit_model_forward

@@ -50,7 +50,8 @@ pub type Experiment = fn(quick: bool) -> Outcome;
 pub struct Claim {
     /// The statement, in words.
     pub statement: String,
-    /// What was measured, with its threshold (e.g. `plain 3.1e-9 vs residual 0.74 (needs < 1e-3)`).
+    /// What was measured, with its threshold (e.g.
+    /// `plain 3.1e-9 vs residual 0.74 (needs < 1e-3)`).
     pub measured: String,
     /// Whether the measurement supports the statement.
     pub holds: bool,

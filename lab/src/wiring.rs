@@ -64,7 +64,8 @@ impl Block {
 
     /// The block applied to the stream `h` `[n, WIDTH]`, wired as `wiring` says.
     pub fn apply<'t>(&self, ctx: &Ctx<'t>, wiring: Wiring, h: Var<'t>) -> Var<'t> {
-        let f = |v| self.w2.forward(ctx, self.w1.forward(ctx, v).relu()); // [n, 64] -> [n, 128] -> [n, 64]
+        // [n, 64] -> [n, 128] -> [n, 64]
+        let f = |v| self.w2.forward(ctx, self.w1.forward(ctx, v).relu());
         match wiring {
             Wiring::Plain => f(h),
             Wiring::Residual => h + f(h),

@@ -6,8 +6,9 @@
 // forwards to the system allocator and adds up sizes.
 #![allow(unsafe_code)]
 
+use lab::digits::{DigitModel, reverse_batch};
 use resgrad::nn::*;
-use resgrad::optim::{AdamW, Optimizer};
+use resgrad::optim::{AdamW, Optimizer, clip_grad_norm, linear_warmup};
 use resgrad::{Rng, Tape, Tensor};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -61,7 +62,8 @@ fn the_bytes_alive_between_training_steps_do_not_grow() {
     let x = Tensor::normal([4, 6, 16], 0.0, 1.0, &mut rng);
     let target = Tensor::normal([4, 6, 16], 0.0, 1.0, &mut rng);
     let mut opt = AdamW::new(1e-3);
-    let mut live = Vec::with_capacity(200); // allocated up front so it is not counted as growth
+    // Allocated up front, so that filling it is not counted as growth.
+    let mut live = Vec::with_capacity(200);
     for step in 0..200 {
         let tape = Tape::new();
         let ctx = Ctx::train(&tape, &params, step);
@@ -105,10 +107,6 @@ fn peak_resident_bytes() -> Option<u64> {
     ignore = "a release-mode check: cargo test --release --test memory"
 )]
 fn ten_thousand_training_steps_of_the_toy_transformer_keep_memory_flat() {
-    use lab::digits::{DigitModel, reverse_batch};
-    use resgrad::optim::{clip_grad_norm, linear_warmup};
-
-    const STEPS: usize = 10_000;
     let mut rng = Rng::new(11);
     let mut params = Params::new();
     // Experiment 11's model: 6 pre-norm layers of width 32, 4 heads.
@@ -116,42 +114,94 @@ fn ten_thousand_training_steps_of_the_toy_transformer_keep_memory_flat() {
         EncoderLayerConfig::new(32, 4).dim_feedforward(64).dropout(0.0).norm_first(true);
     let model = DigitModel::new(&mut params, config, 6, true, &mut rng);
     let mut opt = AdamW::new(3e-3);
-    let batch = 32;
-    // Allocated and written up front, so that filling them is not growth.
-    // The fill is not zero: with a zero fill the process's peak still grew
-    // by 0.11 MiB, about these vectors' size, as if their pages were first
-    // touched when written (an allocation followed by zeroing may be
-    // compiled into one calloc, whose fresh pages stay untouched).
-    let mut live = vec![-1isize; STEPS];
-    let mut step_peak = vec![-1isize; STEPS];
-    let mut losses = vec![f32::NAN; STEPS];
-    let mut peak_at = [None; 2];
+    let mut run = LongRun::new();
     for step in 0..STEPS {
         PEAK.with(|peak| peak.set(LIVE.with(Cell::get)));
-        let (inputs, targets) = reverse_batch(batch, &mut rng);
-        let tape = Tape::new();
-        let ctx = Ctx::train(&tape, &params, step as u64);
-        let loss = model.logits(&ctx, &inputs, batch).cross_entropy(&targets);
-        let mut grads = ctx.param_grads(&tape.backward(loss));
-        clip_grad_norm(&mut grads, 1.0);
-        losses[step] = loss.value().item();
-        drop(ctx);
-        drop(tape);
-        opt.set_lr(3e-3 * linear_warmup(step, 50));
-        opt.step(&mut params, &grads);
-        drop(grads);
-        drop((inputs, targets));
-        live[step] = LIVE.with(Cell::get);
-        step_peak[step] = PEAK.with(Cell::get);
+        run.losses[step] = train_step(&model, &mut params, &mut opt, &mut rng, step);
+        run.live[step] = LIVE.with(Cell::get);
+        run.step_peak[step] = PEAK.with(Cell::get);
         match step + 1 {
-            1_000 => peak_at[0] = peak_resident_bytes(),
-            STEPS => peak_at[1] = peak_resident_bytes(),
+            1_000 => run.peak_at[0] = peak_resident_bytes(),
+            STEPS => run.peak_at[1] = peak_resident_bytes(),
             _ => {}
         }
     }
-    let mib = |b: isize| b as f64 / (1 << 20) as f64;
+    report(&run);
+    check_heap(&run);
+    check_process_and_loss(&run);
+}
+// ANCHOR_END: long_run
+
+// ANCHOR: long_run_step
+/// One step of the training loop of `tests/train.rs`, returning its loss.
+/// Everything the step allocated is dropped before it returns.
+fn train_step(
+    model: &DigitModel,
+    params: &mut Params,
+    opt: &mut AdamW,
+    rng: &mut Rng,
+    step: usize,
+) -> f32 {
+    let batch = 32;
+    let (inputs, targets) = reverse_batch(batch, rng);
+    let tape = Tape::new();
+    let ctx = Ctx::train(&tape, params, step as u64);
+    let loss = model.logits(&ctx, &inputs, batch).cross_entropy(&targets);
+    let mut grads = ctx.param_grads(&tape.backward(loss));
+    clip_grad_norm(&mut grads, 1.0);
+    let loss = loss.value().item();
+    drop(ctx);
+    drop(tape);
+    opt.set_lr(3e-3 * linear_warmup(step, 50));
+    opt.step(params, &grads);
+    drop(grads);
+    drop((inputs, targets));
+    loss
+}
+// ANCHOR_END: long_run_step
+
+// ANCHOR: long_run_record
+/// Steps in the long run.
+const STEPS: usize = 10_000;
+
+/// What the long run records: after each step, the bytes alive and the
+/// heap's peak within the step, and its loss; the process's peak resident
+/// memory after steps 1,000 and 10,000.
+struct LongRun {
+    live: Vec<isize>,
+    step_peak: Vec<isize>,
+    losses: Vec<f32>,
+    peak_at: [Option<u64>; 2],
+}
+
+impl LongRun {
+    /// Allocated and written up front, so that filling them is not growth.
+    /// The fill is not zero: with a zero fill the process's peak still grew
+    /// by 0.11 MiB, about these vectors' size, as if their pages were first
+    /// touched when written (an allocation followed by zeroing may be
+    /// compiled into one calloc, whose fresh pages stay untouched).
+    fn new() -> Self {
+        LongRun {
+            live: vec![-1isize; STEPS],
+            step_peak: vec![-1isize; STEPS],
+            losses: vec![f32::NAN; STEPS],
+            peak_at: [None; 2],
+        }
+    }
+}
+// ANCHOR_END: long_run_record
+
+fn mib(b: isize) -> f64 {
+    b as f64 / (1 << 20) as f64
+}
+
+// ANCHOR: long_run_report
+/// Prints what the run measured; CI's log keeps it.
+fn report(run: &LongRun) {
+    let LongRun { live, step_peak, losses, peak_at } = run;
     println!(
-        "heap bytes alive between steps: {} after step 2, {} after step 1,000, {} after step 10,000",
+        "heap bytes alive between steps: {} after step 2, {} after step 1,000, \
+         {} after step 10,000",
         live[1],
         live[999],
         live[STEPS - 1]
@@ -163,18 +213,24 @@ fn ten_thousand_training_steps_of_the_toy_transformer_keep_memory_flat() {
     );
     if let [Some(at_1k), Some(at_10k)] = peak_at {
         println!(
-            "peak resident memory of the process: {} KiB at step 1,000, {} KiB at step 10,000",
+            "peak resident memory of the process: {} KiB at step 1,000, \
+             {} KiB at step 10,000",
             at_1k / 1024,
             at_10k / 1024
         );
     }
     println!("loss: {:.4} at step 1, {:.6} at step 10,000", losses[0], losses[STEPS - 1]);
+}
+// ANCHOR_END: long_run_report
 
-    // The heap of this thread: from the second step on (the first fills the
-    // optimiser's moments and the buffer pool) every step ends with exactly
-    // the same bytes alive; from the third on, every step also peaks at
-    // exactly the same height (step 2's peak was 4,208 bytes lower, while
-    // the pool's best-fit matching of long buffers settled).
+// ANCHOR: long_run_heap
+/// The heap of this thread: from the second step on (the first fills the
+/// optimiser's moments and the buffer pool) every step ends with exactly
+/// the same bytes alive; from the third on, every step also peaks at
+/// exactly the same height (step 2's peak was 4,208 bytes lower, while
+/// the pool's best-fit matching of long buffers settled).
+fn check_heap(run: &LongRun) {
+    let LongRun { live, step_peak, .. } = run;
     if let Some(step) = live[1..].iter().position(|&b| b != live[1]) {
         panic!(
             "bytes alive grew: {} after step 2, {} after step {}",
@@ -191,12 +247,20 @@ fn ten_thousand_training_steps_of_the_toy_transformer_keep_memory_flat() {
             step + 3
         );
     }
-    // The whole process, other threads and the allocator's own pages
-    // included. Run alone (`--test-threads=1`, as CI does), its peak was
-    // 13,180 KiB at step 1,000 and at step 10,000; beside the other test of
-    // this file it moved by 8 to 12 KiB. The limit, 256 KiB over 9,000
-    // steps, is what a leak of 30 bytes a step would add, on any thread.
-    if let [Some(at_1k), Some(at_10k)] = peak_at {
+}
+// ANCHOR_END: long_run_heap
+
+// ANCHOR: long_run_process
+/// The whole process, other threads and the allocator's own pages
+/// included. Run alone (`--test-threads=1`, as CI does), its peak was
+/// 13,180 KiB at step 1,000 and at step 10,000; beside the other test of
+/// this file it moved by 8 to 12 KiB. The limit, 256 KiB over 9,000
+/// steps, is what a leak of 30 bytes a step would add, on any thread.
+/// And the long run still trains: every loss is finite, and the last is
+/// far below the first (ln 10 = 2.30 at the start).
+fn check_process_and_loss(run: &LongRun) {
+    let LongRun { losses, peak_at, .. } = run;
+    if let [Some(at_1k), Some(at_10k)] = *peak_at {
         assert!(
             at_10k - at_1k < 256 << 10,
             "peak resident memory grew from {:.2} to {:.2} MiB",
@@ -204,8 +268,6 @@ fn ten_thousand_training_steps_of_the_toy_transformer_keep_memory_flat() {
             mib(at_10k as isize)
         );
     }
-    // And the long run still trains: every loss is finite, and the last is
-    // far below the first (ln 10 = 2.30 at the start).
     assert!(losses.iter().all(|l| l.is_finite()), "a loss went non-finite");
     assert!(
         losses[STEPS - 1] < 0.1 * losses[0],
@@ -214,4 +276,4 @@ fn ten_thousand_training_steps_of_the_toy_transformer_keep_memory_flat() {
         losses[STEPS - 1]
     );
 }
-// ANCHOR_END: long_run
+// ANCHOR_END: long_run_process

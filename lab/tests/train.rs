@@ -48,7 +48,8 @@ fn a_two_layer_pre_norm_transformer_learns_to_reverse_digit_sequences() {
         if step % 50 == 0 || step == steps - 1 {
             let acc = accuracy(&model, &params, &mut Rng::new(7));
             println!(
-                "step {step:4}  loss {loss:.4}  grad norm {norm:.3}  token accuracy {:.1}%",
+                "step {step:4}  loss {loss:.4}  grad norm {norm:.3}  \
+                 token accuracy {:.1}%",
                 100.0 * acc
             );
         }
