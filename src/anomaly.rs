@@ -181,7 +181,7 @@ fn check_forward_on(
     let Some(rule) = rule else {
         panic!(
             "anomaly: input #{id} {} holds non-finite values: {out}\n  \
-             the data or parameters fed to the tape are already broken; check where they were \
+             the data or parameters fed to the tape are already broken; check where they were\n  \
              loaded or last updated",
             value.shape()
         );
@@ -198,9 +198,10 @@ fn check_forward_on(
     for (v, s) in inputs.iter().zip(&ins) {
         report += &format!("\n  input #{} {}: {s}", v.id(), v.shape());
     }
-    report += "\n  the inputs were finite, so this op made the first bad value: look for what it cannot \
-               take (log or division at 0, exp of a large number) in the inputs above; print the tape \
-               to see where they come from";
+    // Wrapped at 90 characters, so the report reads in a terminal as in the book.
+    report += "\n  the inputs were finite, so this op made the first bad value: look for what it\n  \
+               cannot take (log or division at 0, exp of a large number) in the inputs above;\n  \
+               print the tape to see where they come from";
     panic!("{report}");
 }
 
@@ -254,7 +255,7 @@ fn check_rule_on(
             report +=
                 &format!("\n  input #{} {}: {}", inputs[k], v.shape(), ValueStats::of(v));
         }
-        report += "\n  the rule's derivative blows up at these inputs (1/x near 0, a huge slope); \
+        report += "\n  the rule's derivative blows up at these inputs (1/x near 0, a huge slope);\n  \
                    keep the inputs away from there, e.g. clamp before a log";
         panic!("{report}");
     }
@@ -305,9 +306,9 @@ fn check_sum_on(
         "anomaly: the gradient of #{slot} overflowed to {overflowed} infinite value{} when the \
          contribution of #{from} {from_name} was added to it\n  {}\n  sum so far: {before}\n  \
          from #{from}: {added}\n  \
-         #{slot} is used in several places and the sum of their gradients passes f32's largest value, \
-         3.4e38; the gradients are far too large before they meet: look for what makes them grow \
-         (a huge scale, exp of a large number) upstream of #{slot}",
+         #{slot} is used in several places and the sum of their gradients passes f32's largest\n  \
+         value, 3.4e38; the gradients are far too large before they meet: look for what makes\n  \
+         them grow (a huge scale, exp of a large number) upstream of #{slot}",
         if overflowed == 1 { "" } else { "s" },
         tape.listing_line(slot),
     );

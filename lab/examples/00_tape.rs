@@ -20,6 +20,18 @@ fn branch<'t>(x: Var<'t>, w1: Var<'t>, b1: Var<'t>, w2: Var<'t>, b2: Var<'t>) ->
     h.matmul(w2).add_bias(b2) // [T, hidden] @ [hidden, C] -> [T, C]
 }
 
+/// A line of DOT as printed: a node line over 90 characters breaks before
+/// its style (DOT allows a line break between attributes), so the printed
+/// graph fits the book's column and still renders the same.
+fn fit(line: &str) -> String {
+    match line.split_once("\", style=") {
+        Some((label, style)) if line.chars().count() > 90 => {
+            format!("{label}\",\n      style={style}")
+        }
+        _ => line.to_string(),
+    }
+}
+
 fn main() -> std::io::Result<()> {
     let (t, d, h) = (2, 3, 4); // tokens T, model width C, hidden width
     let mut rng = Rng::new(2026);
@@ -80,7 +92,9 @@ fn main() -> std::io::Result<()> {
 
     println!("\n== the tape as Graphviz DOT (render with `dot -Tsvg`) ==\n");
     let dot = tape.to_dot(Some(&grads));
-    print!("{dot}");
+    for line in dot.lines() {
+        println!("{}", fit(line));
+    }
 
     let dir = lab::out_dir(lab::quick_flag());
     std::fs::create_dir_all(&dir)?;

@@ -9,17 +9,19 @@
 //! - the result types an experiment returns: [`Claim`], [`Table`],
 //!   [`Figure`] and [`Outcome`];
 //! - [`run_example`], the `main` of every experiment: it reads `--quick`,
-//!   prints the outcome, writes its CSV and SVG files, and fails if a claim
-//!   does not hold;
+//!   prints the outcome, writes its CSV and SVG files and the outcome as
+//!   Markdown (which the book shows where the printed table would be too
+//!   wide), and fails if a claim does not hold;
 //! - [`digits`], the toy task and model the training experiments share
 //!   (reverse six digits); [`wiring`], the block that experiments 03 and 04
 //!   wire into a stack four ways (one looks at it backwards, the other
 //!   forwards); [`workloads`], the benchmark workloads W1 to W3; and
 //!   [`palette`], the colour of each wiring in every figure.
 //!
-//! Full runs write into `book/src/figures/`, the folder the book includes
-//! from; quick runs (the tests' and the tour's) write into
-//! `target/figures-quick/`, so they never overwrite the book's figures.
+//! Full runs write into `book/src/figures/` and `book/src/output/`, the
+//! folders the book includes from; quick runs (the tests' and the tour's)
+//! write into `target/figures-quick/`, so they never overwrite the book's
+//! files.
 //! Everything is seeded, so the same call gives the same numbers, bit for
 //! bit.
 
@@ -210,6 +212,78 @@ impl Outcome {
 }
 // ANCHOR_END: outcome
 
+/// Escapes the characters that Markdown (or the book's KaTeX, for `$`)
+/// would read as markup, so a cell or a claim shows as the text it is.
+fn escape_markdown(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '$' | '|' | '&') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// True if a table cell reads as a number (or a count such as `5/5`, or the
+/// `-` of a cell left empty), so its column is right-aligned.
+fn is_numeric_cell(cell: &str) -> bool {
+    let cell = cell.trim().trim_end_matches('%');
+    cell == "-"
+        || cell.parse::<f64>().is_ok()
+        || cell
+            .split_once('/')
+            .is_some_and(|(a, b)| a.parse::<u64>().is_ok() && b.parse::<u64>().is_ok())
+}
+
+impl Table {
+    /// The table in Markdown, numeric columns right-aligned; `|` and other
+    /// markup in cells are escaped.
+    pub fn to_markdown(&self) -> String {
+        let line = |cells: &[String]| {
+            let cells: Vec<String> = cells.iter().map(|c| escape_markdown(c)).collect();
+            format!("| {} |\n", cells.join(" | "))
+        };
+        let align: Vec<&str> = (0..self.headers.len())
+            .map(|c| {
+                let numeric = !self.rows.is_empty()
+                    && self.rows.iter().all(|r| is_numeric_cell(&r[c]));
+                if numeric { "---:" } else { "---" }
+            })
+            .collect();
+        let mut out = line(&self.headers);
+        out.push_str(&format!("|{}|\n", align.join("|")));
+        for row in &self.rows {
+            out.push_str(&line(row));
+        }
+        out
+    }
+}
+
+impl Outcome {
+    /// The outcome as Markdown, for the book to include where a chapter
+    /// discusses it: the title as a sentence, the table, and the claims as
+    /// a list. The browser wraps it, so it never scrolls sideways.
+    pub fn to_markdown(&self) -> String {
+        let mut out = escape_markdown(self.title.trim_end());
+        if !out.ends_with(['.', '!', '?', ':']) {
+            out.push('.');
+        }
+        out.push_str("\n\n");
+        out.push_str(&self.table.to_markdown());
+        out.push('\n');
+        for c in &self.claims {
+            let mark = if c.holds { "holds" } else { "FAILS" };
+            out.push_str(&format!(
+                "- **{mark}** {}: {}\n",
+                escape_markdown(&c.statement),
+                escape_markdown(&c.measured)
+            ));
+        }
+        out
+    }
+}
+
 /// Formats a number compactly for tables: 4 significant digits, in
 /// e-notation outside [1e-3, 1e4).
 pub fn fmt_num(v: f64) -> String {
@@ -227,12 +301,16 @@ pub fn fmt_num(v: f64) -> String {
 
 // ANCHOR: run_example
 /// The `main` of every experiment: runs it (quick with `--quick`), prints
-/// the title, table and claims, writes the files, and exits with status 1 if
-/// a claim does not hold.
+/// the title, table and claims, writes the files (the outcome as Markdown
+/// too, named after the example), and exits with status 1 if a claim does
+/// not hold.
 pub fn run_example(run: Experiment) -> std::io::Result<()> {
     let quick = quick_flag();
     let outcome = run(quick);
-    for path in report(&outcome, quick)? {
+    let mut written = report(&outcome, quick)?;
+    let name = example_name().unwrap_or_else(|| outcome.name.clone());
+    written.push(write_markdown(&outcome, &name, quick)?);
+    for path in written {
         println!("wrote {}", shown(&path));
     }
     if !outcome.all_hold() {
@@ -279,6 +357,35 @@ pub fn quick_flag() -> bool {
 pub fn out_dir(quick: bool) -> PathBuf {
     let root = repo_root();
     if quick { root.join("target/figures-quick") } else { root.join("book/src/figures") }
+}
+
+/// The running example's name, its binary's file stem (`07_pre_vs_post_norm`):
+/// the name `tools/regenerate-book` stores its printed output under.
+pub fn example_name() -> Option<String> {
+    let program = std::env::args_os().next()?;
+    Path::new(&program).file_stem().map(|s| s.to_string_lossy().into_owned())
+}
+
+/// Where the outcome's Markdown goes: beside the captured outputs the book
+/// includes (`book/src/output/`) in a full run, `target/figures-quick/` in a
+/// quick one.
+pub fn markdown_dir(quick: bool) -> PathBuf {
+    let root = repo_root();
+    if quick { root.join("target/figures-quick") } else { root.join("book/src/output") }
+}
+
+/// Writes the outcome as Markdown ([`Outcome::to_markdown`]) to
+/// `<name>.md` in [`markdown_dir`]. Returns the path written.
+pub fn write_markdown(
+    outcome: &Outcome,
+    name: &str,
+    quick: bool,
+) -> std::io::Result<PathBuf> {
+    let dir = markdown_dir(quick);
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join(format!("{name}.md"));
+    std::fs::write(&path, outcome.to_markdown())?;
+    Ok(path)
 }
 
 /// A path as the user should read it: relative to the crate root when it is
@@ -338,5 +445,32 @@ mod tests {
             "depth  ratio\n-----  -----\n    1    0.5\n  128   1e-9\n"
         );
         assert_eq!(t.to_csv(), "depth,ratio\n1,0.5\n128,1e-9\n");
+    }
+
+    #[test]
+    fn outcomes_print_as_markdown_with_escaped_cells() {
+        let mut table = Table::new(&["wiring", "ratio", "seeds"]);
+        table.push(vec!["plain | skip".into(), "1e-9".into(), "5/5".into()]);
+        table.push(vec!["residual".into(), "-".into(), "0/5".into()]);
+        let outcome = Outcome {
+            name: "t".into(),
+            title: "A test".into(),
+            table,
+            figures: Vec::new(),
+            claims: vec![
+                Claim::new("a *holds*", "x < 1", true),
+                Claim::new("b fails", "$2", false),
+            ],
+        };
+        assert_eq!(
+            outcome.to_markdown(),
+            "A test.\n\n\
+             | wiring | ratio | seeds |\n\
+             |---|---:|---:|\n\
+             | plain \\| skip | 1e-9 | 5/5 |\n\
+             | residual | - | 0/5 |\n\n\
+             - **holds** a \\*holds\\*: x \\< 1\n\
+             - **FAILS** b fails: \\$2\n"
+        );
     }
 }
