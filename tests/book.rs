@@ -14,7 +14,9 @@ fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Every Markdown file under `book/src`, sorted.
+/// Every Markdown file under `book/src`, sorted, except the captured outputs
+/// in `book/src/output/` (an experiment's outcome as Markdown, which chapters
+/// include).
 fn chapters() -> Vec<PathBuf> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
         let mut entries: Vec<_> = std::fs::read_dir(dir)
@@ -23,6 +25,9 @@ fn chapters() -> Vec<PathBuf> {
             .collect();
         entries.sort();
         for path in entries {
+            if path == repo_root().join("book/src/output") {
+                continue;
+            }
             if path.is_dir() {
                 walk(&path, out);
             } else if path.extension().is_some_and(|e| e == "md") {
@@ -785,7 +790,8 @@ fn quoted_numbers(text: &str) -> Vec<String> {
 }
 
 /// A chapter may quote a measured number only if a run printed it: it must
-/// appear in a captured output or a CSV the examples wrote. A number that
+/// appear in a captured output (printed, or written as Markdown) or a CSV the
+/// examples wrote. A number that
 /// is not a measurement (one the chapter derives from a formula it shows,
 /// or a constant such as a default hyperparameter) is listed in a
 /// `<!-- not measured: 1258.3 0.999 -->` comment in that chapter, so the
@@ -801,7 +807,7 @@ fn every_measured_number_the_prose_quotes_comes_from_a_run() {
             .collect();
         files.sort();
         for f in files {
-            if f.extension().is_some_and(|e| e == "txt" || e == "csv") {
+            if f.extension().is_some_and(|e| e == "txt" || e == "md" || e == "csv") {
                 runs.push_str(&std::fs::read_to_string(&f).expect("output is UTF-8"));
                 runs.push('\n');
             }
@@ -1120,6 +1126,88 @@ fn assert_listings(check: fn(&Listing) -> Option<String>, what: &str) {
         all.len(),
         problems.join("\n  ")
     );
+}
+
+/// The problems of the captured outputs shown in `text` (a chapter at
+/// `shown`, resolving includes against `chapter`): an output printed in a
+/// code block must fit [`MAX_WIDTH`] characters, or it scrolls sideways; an
+/// outcome written as Markdown (`output/*.md`) must sit outside any code
+/// block, where it renders as a table the browser wraps.
+fn output_problems(chapter: &Path, shown: &str, text: &str) -> Vec<String> {
+    let output_dir = repo_root().join("book/src/output");
+    let mut problems = Vec::new();
+    for (line, _info, body) in code_blocks(text) {
+        for inc in find_includes(&body.join("\n")) {
+            let target = resolve(chapter, &inc.path);
+            if !target.starts_with(&output_dir) {
+                continue;
+            }
+            let at = format!("{shown}:{}", line + inc.line);
+            if target.extension().is_some_and(|e| e == "md") {
+                problems.push(format!(
+                    "{at}: `{}` is an outcome in Markdown, inside a code block; include it \
+                     outside any fence so it renders as a table",
+                    inc.path
+                ));
+                continue;
+            }
+            let Ok(output) = std::fs::read_to_string(&target) else { continue };
+            let lines: Vec<&str> = output.lines().collect();
+            let (from, to) = match inc.selector {
+                Selector::Lines(a, b) => (
+                    a.unwrap_or(1).saturating_sub(1).min(lines.len()),
+                    b.unwrap_or(lines.len()).min(lines.len()),
+                ),
+                _ => (0, lines.len()),
+            };
+            let widest = lines[from..to.max(from)]
+                .iter()
+                .map(|l| l.chars().count())
+                .max()
+                .unwrap_or(0);
+            if widest > MAX_WIDTH {
+                problems.push(format!(
+                    "{at}: `{}` shows a line of {widest} characters in a code block, over \
+                     {MAX_WIDTH}, so it scrolls sideways; include the example's Markdown \
+                     outcome (`.md`) instead and link the full output, or show a narrow \
+                     excerpt",
+                    inc.path
+                ));
+            }
+        }
+    }
+    problems
+}
+
+#[test]
+fn no_captured_output_shown_in_a_code_block_is_wider_than_90_characters() {
+    let root = repo_root();
+    let mut problems = Vec::new();
+    for chapter in chapters() {
+        let text = std::fs::read_to_string(&chapter).expect("chapter is UTF-8");
+        let shown = chapter.strip_prefix(&root).unwrap_or(&chapter).display().to_string();
+        problems.extend(output_problems(&chapter, &shown, &text));
+    }
+    assert!(
+        problems.is_empty(),
+        "{} captured output(s) do not fit:\n  {}",
+        problems.len(),
+        problems.join("\n  ")
+    );
+}
+
+#[test]
+fn a_wide_output_in_a_code_block_or_a_markdown_outcome_in_one_is_reported() {
+    let chapter = repo_root().join("book/src/tape.md");
+    let fenced = |path: &str| format!("Text.\n\n```text\n{{{{#include {path}}}}}\n```\n");
+    let in_fence =
+        output_problems(&chapter, "c.md", &fenced("output/07_pre_vs_post_norm.md"));
+    assert_eq!(in_fence.len(), 1, "{in_fence:?}");
+    assert!(in_fence[0].starts_with("c.md:4: "), "{in_fence:?}");
+    let outside = "Text.\n\n{{#include output/07_pre_vs_post_norm.md}}\n";
+    assert_eq!(output_problems(&chapter, "c.md", outside), Vec::<String>::new());
+    let narrow = fenced("output/tiny_tape.txt");
+    assert_eq!(output_problems(&chapter, "c.md", &narrow), Vec::<String>::new());
 }
 
 #[test]

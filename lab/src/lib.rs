@@ -214,10 +214,12 @@ impl Outcome {
 
 /// Escapes the characters that Markdown (or the book's KaTeX, for `$`)
 /// would read as markup, so a cell or a claim shows as the text it is.
+/// Brackets stay as they are: shapes such as `[10, 20, 512]` are no links
+/// without a reference, and `\[` is a math delimiter to some renderers.
 fn escape_markdown(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        if matches!(c, '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '$' | '|' | '&') {
+        if matches!(c, '\\' | '`' | '*' | '_' | '<' | '$' | '|' | '&') {
             out.push('\\');
         }
         out.push(c);
@@ -225,10 +227,12 @@ fn escape_markdown(text: &str) -> String {
     out
 }
 
-/// True if a table cell reads as a number (or a count such as `5/5`, or the
-/// `-` of a cell left empty), so its column is right-aligned.
+/// True if a table cell reads as a number, perhaps followed by a note
+/// (`0 (underflow)`), or as a count such as `5/5` or `80.0%`, or is the `-` of
+/// a cell left empty: such columns are right-aligned.
 fn is_numeric_cell(cell: &str) -> bool {
-    let cell = cell.trim().trim_end_matches('%');
+    let first = cell.split_whitespace().next().unwrap_or_default();
+    let cell = first.trim_end_matches('%');
     cell == "-"
         || cell.parse::<f64>().is_ok()
         || cell
