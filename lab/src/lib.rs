@@ -267,9 +267,11 @@ impl Table {
 impl Outcome {
     /// The outcome as Markdown, for the book to include where a chapter
     /// discusses it: the title as a sentence, the table, and the claims as
-    /// a list. The browser wraps it, so it never scrolls sideways.
+    /// a list, inside a `<div class="outcome">` (which the book's stylesheet
+    /// sets compactly). The browser wraps it, so it never scrolls sideways.
     pub fn to_markdown(&self) -> String {
-        let mut out = escape_markdown(self.title.trim_end());
+        let mut out = String::from("<div class=\"outcome\">\n\n");
+        out.push_str(&escape_markdown(self.title.trim_end()));
         if !out.ends_with(['.', '!', '?', ':']) {
             out.push('.');
         }
@@ -284,6 +286,7 @@ impl Outcome {
                 escape_markdown(&c.measured)
             ));
         }
+        out.push_str("\n</div>\n");
         out
     }
 }
@@ -468,13 +471,15 @@ mod tests {
         };
         assert_eq!(
             outcome.to_markdown(),
-            "A test.\n\n\
+            "<div class=\"outcome\">\n\n\
+             A test.\n\n\
              | wiring | ratio | seeds |\n\
              |---|---:|---:|\n\
              | plain \\| skip | 1e-9 | 5/5 |\n\
              | residual | - | 0/5 |\n\n\
              - **holds** a \\*holds\\*: x \\< 1\n\
-             - **FAILS** b fails: \\$2\n"
+             - **FAILS** b fails: \\$2\n\n\
+             </div>\n"
         );
     }
 }

@@ -12,9 +12,10 @@
 //   - the step-through advances on click, reaches the reverse sweep and
 //     shows a skip's gradient being added to the branch's, over http and
 //     from file://;
-//   - no code listing in a chapter scrolls sideways in a 1200 px wide window
-//     (captured outputs that do are listed, not failed: issue 15, item 5)
-//     (solutions opened first, so their code is measured too);
+//   - no code block in a chapter scrolls sideways in a 1200 px wide window,
+//     neither a listing nor a captured output in a `text` block (solutions
+//     opened first, so their code is measured too), and no experiment's
+//     outcome (a lab-written output/*.md, in a div.outcome) does either;
 //   - no page logged an error, and no request left the machine.
 // Any failure is listed and the exit code is 1.
 
@@ -104,7 +105,7 @@ await context.route("**/*", (route) => {
 const ids = new Map(); // page -> Set of element ids
 const links = []; // [page, href]
 let mathPages = 0, katexCount = 0, imageCount = 0, codeBlocksMeasured = 0, codeBlocksWide = 0;
-const outputsWide = [];
+let outcomesMeasured = 0, outcomesWide = 0;
 
 // Runs inside the page: what the checks need, read in one go.
 // The code blocks of the page that scroll sideways: for each, its width and
@@ -127,6 +128,25 @@ function wideCodeBlocks() {
             longest: Math.max(...text.split("\n").map((l) => [...l].length)), first: first.trim() });
     }
     return wide;
+}
+
+// The experiments' outcomes on the page (output/*.md, each in a
+// div.outcome): how many, and those whose table (or anything else in them)
+// is wider than the column, with the title's first words.
+function wideOutcomes() {
+    const outcomes = [...document.querySelectorAll("main .outcome")];
+    const wide = [];
+    for (const outcome of outcomes) {
+        const box = [outcome, ...outcome.querySelectorAll("*")]
+            .find((e) => e.scrollWidth > e.clientWidth + 1 && e.clientWidth > 0);
+        const main = document.querySelector("main");
+        const overflows = outcome.getBoundingClientRect().right > main.getBoundingClientRect().right + 1;
+        if (!box && !overflows) continue;
+        wide.push({ scrollWidth: box?.scrollWidth ?? outcome.scrollWidth,
+            clientWidth: box?.clientWidth ?? outcome.clientWidth,
+            first: outcome.innerText.trim().split("\n")[0].slice(0, 60) });
+    }
+    return { count: outcomes.length, wide };
 }
 
 function readPage() {
@@ -190,19 +210,23 @@ async function checkPage(page, rel, url, { layout = true } = {}) {
     // print.html repeats every chapter; a chapter's blocks are reported once.
     if (layout && rel !== "print.html") {
         for (const block of await page.evaluate(wideCodeBlocks)) {
-            if (block.output) {
-                // Captured outputs wider than the column are the open part of
-                // issue 15 (item 5: outputs that fit); counted, not yet failed.
-                outputsWide.push(`${rel}: ${block.longest} characters, starting ` +
-                    JSON.stringify(block.first.slice(0, 60)));
-                continue;
-            }
             codeBlocksWide++;
-            fail(rel, `a code block scrolls sideways at ${viewportWidth} px (${block.scrollWidth} px ` +
+            // A captured output (a `text` block) fails like a listing: show
+            // the example's outcome as Markdown (output/*.md) and link the
+            // full text, or a narrow excerpt of it (issue 15, item 5).
+            const what = block.output ? "a captured output" : "a code block";
+            fail(rel, `${what} scrolls sideways at ${viewportWidth} px (${block.scrollWidth} px ` +
                 `of text in ${block.clientWidth} px; its longest line is ${block.longest} characters), ` +
                 `starting ${JSON.stringify(block.first.slice(0, 80))}`);
         }
         codeBlocksMeasured += await page.locator("main pre").count();
+        const outcomes = await page.evaluate(wideOutcomes);
+        outcomesMeasured += outcomes.count;
+        for (const o of outcomes.wide) {
+            outcomesWide++;
+            fail(rel, `an experiment's outcome scrolls sideways at ${viewportWidth} px ` +
+                `(${o.scrollWidth} px in ${o.clientWidth} px), starting ${JSON.stringify(o.first)}`);
+        }
     }
     ids.set(rel, new Set(facts.ids));
     for (const href of facts.hrefs) links.push([rel, href]);
@@ -211,6 +235,7 @@ async function checkPage(page, rel, url, { layout = true } = {}) {
 const page = await context.newPage();
 for (const rel of all) await checkPage(page, rel, `${origin}/${rel}`);
 if (codeBlocksMeasured === 0) fail("book", "no code block was measured; the width check would pass vacuously");
+if (outcomesMeasured === 0) fail("book", "no experiment's outcome was measured; the width check would pass vacuously");
 
 // Internal links: an existing page, and an existing id for a #fragment.
 let internal = 0;
@@ -293,12 +318,8 @@ for (const url of outside) fail("network", `a request tried to leave the machine
 console.log(`pages: ${all.length}, pages with math: ${mathPages}, KaTeX elements: ${katexCount}, ` +
     `images: ${imageCount}, internal links: ${internal}, step-through runs: ${stepperRuns}, ` +
     `code blocks measured at ${viewportWidth} px: ${codeBlocksMeasured} (${codeBlocksWide} scroll sideways), ` +
+    `outcomes measured: ${outcomesMeasured} (${outcomesWide} scroll sideways), ` +
     `outside requests: ${outside.size}`);
-if (outputsWide.length) {
-    console.log(`captured outputs wider than the column at ${viewportWidth} px ` +
-        `(issue 15, item 5, open): ${outputsWide.length}\n` +
-        outputsWide.map((o) => "  " + o).join("\n"));
-}
 if (problems.length) {
     console.error(`\n${problems.length} problem(s):\n` + problems.map((p) => "  " + p).join("\n"));
     process.exit(1);
